@@ -1,0 +1,62 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test test-service test-infra lint fmt bench clean
+
+help:
+	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
+	@echo "make test     run every test (service and infra)"
+	@echo "make lint     ruff + mypy"
+	@echo "make synth    synthesize the CDK app (ENV=name for one environment)"
+	@echo "make diff     template diff against BASE (default main), offline"
+	@echo "make package  build and check the Lambda bundle"
+	@echo "make deploy   cdk deploy (ENV=name required)"
+	@echo "make bench    benchmark harness, writes BENCHMARKS.md"
+	@echo "make clean    remove the venv, node_modules, build output and .data/"
+
+install: $(STAMP)
+
+# Re-installs only when a requirements or lock file changes.
+$(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirements.txt) $(wildcard package-lock.json)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+	touch $(STAMP)
+
+run: install
+	$(PY) -m tools.run_local
+
+test: install
+	$(PY) -m pytest
+
+test-service: install
+	$(PY) -m pytest tests/service
+
+test-infra: install
+	$(PY) -m pytest tests/infra
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m tools.bench
+
+clean:
+	-@for pid in .data/pg/pgdata/postmaster.pid; do [ -f $$pid ] && $(PY) -m tools.run_local --stop-only; done; true
+	rm -rf $(VENV) node_modules cdk.out .lambda-bundle build .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+-include infra/infra.mk

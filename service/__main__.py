@@ -1,0 +1,70 @@
+"""`python -m service`: serve the app with gunicorn, configured from the environment.
+
+gunicorn's sync workers each run one request at a time in their own process, which matches the
+one-connection-per-process database layer and the Lambda execution model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from service import logs, telemetry
+from service.app import create_app
+from service.secrets import environment_with_secret
+from service.settings import Settings, SettingsError
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any], settings: Settings) -> None:
+        self._options = options
+        self._settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Each worker builds its own app and so opens its own database connection.
+        telemetry.configure_from_environment()
+        return create_app(self._settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+        help="gunicorn sync worker processes (default: $WEB_CONCURRENCY or 2)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(environment_with_secret(os.environ))
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    port = args.port or settings.port
+    options = {
+        "bind": f"{args.host}:{port}",
+        "workers": args.workers,
+        "worker_class": "sync",
+        "accesslog": None,  # the request-log middleware writes one JSON line per request
+        "loglevel": settings.log_level.lower(),
+        "timeout": 30,
+        "keepalive": 5,
+    }
+    _Server(options, settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The application factory: every entry point (Lambda, local server, tests) builds the app here."""
+
+from __future__ import annotations
+
+import falcon
+
+from service import errors
+from service.db.connection import Database
+from service.middleware.cors import CorsMiddleware
+from service.middleware.request_log import RequestLogMiddleware
+from service.resources.health import HealthResource
+from service.routes import add_routes
+from service.settings import Settings
+
+
+def create_app(settings: Settings, db: Database | None = None) -> falcon.App:
+    if db is None:
+        db = Database(
+            settings.database,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
+    # `falcon.App` is looked up at call time so OpenTelemetry's Falcon instrumentor,
+    # which replaces that attribute, sees every app we build.
+    app = falcon.App(
+        middleware=[RequestLogMiddleware(), CorsMiddleware()],
+        cors_enable=False,
+    )
+    app.req_options.strip_url_path_trailing_slash = False
+    app.resp_options.default_media_type = falcon.MEDIA_JSON
+    app.req_options.default_media_type = falcon.MEDIA_JSON
+    _use_reference_json(app)
+    errors.install(app)
+
+    # The Rust port's probe path and the Django path (with its slash) both answer.
+    app.add_route("/health", HealthResource("OK"))
+    app.add_route("/health/", HealthResource("Ok"))
+    add_routes(app, settings=settings, db=db)
+    return app
+
+
+def _use_reference_json(app: falcon.App) -> None:
+    """Django-ninja renders with json.dumps defaults (", " and ": " separators, ASCII escapes)."""
+    import json
+
+    handler = falcon.media.JSONHandler(dumps=json.dumps, loads=json.loads)
+    app.resp_options.media_handlers.update({falcon.MEDIA_JSON: handler})
+    app.req_options.media_handlers.update({falcon.MEDIA_JSON: handler})

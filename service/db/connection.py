@@ -1,0 +1,191 @@
+"""One PostgreSQL connection per thread, one transaction per request.
+
+A Lambda container and a gunicorn sync worker each run one thread, so this is one connection per
+process there; threaded callers (tests, a threaded server) get one each. Connections open lazily,
+are reopened when the server has dropped them, and never sit idle inside a transaction: every
+`transaction()` ends in COMMIT or ROLLBACK before it returns.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pg8000.native
+from opentelemetry import trace
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from service.errors import DatabaseUnavailable
+from service.settings import DatabaseTarget
+
+_tracer = trace.get_tracer("service.db")
+
+# SQLSTATE classes that mean "the server or the link is gone", not "your statement is wrong".
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P")
+
+
+class Transaction:
+    """The only door to SQL: bound parameters only, one span per statement."""
+
+    def __init__(self, conn: pg8000.native.Connection) -> None:
+        self._conn = conn
+        self._savepoints = 0
+        self.statement_count = 0
+
+    def run(self, sql: str, **params: Any) -> list[list[Any]]:
+        self.statement_count += 1
+        with _tracer.start_as_current_span(
+            _span_name(sql), kind=trace.SpanKind.CLIENT
+        ) as span:
+            if span.is_recording():
+                span.set_attribute("db.system", "postgresql")
+                span.set_attribute("db.statement", sql)
+            rows = self._conn.run(sql, **params)
+        return rows if rows is not None else []
+
+    def one(self, sql: str, **params: Any) -> list[Any] | None:
+        rows = self.run(sql, **params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        row = self.one(sql, **params)
+        return row[0] if row else None
+
+    @property
+    def row_count(self) -> int:
+        return int(self._conn.row_count)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Lets a caller retry after a constraint violation without aborting the request."""
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        self.run(f"SAVEPOINT {name}")
+        try:
+            yield
+        except DatabaseError:
+            self.run(f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        else:
+            self.run(f"RELEASE SAVEPOINT {name}")
+
+
+class Database:
+    def __init__(
+        self,
+        target: DatabaseTarget,
+        *,
+        connect_timeout_s: float = 5.0,
+        statement_timeout_ms: int = 10_000,
+        application_name: str = "passport-scorer",
+    ) -> None:
+        self._target = target
+        self._connect_timeout_s = connect_timeout_s
+        self._statement_timeout_ms = statement_timeout_ms
+        self._application_name = application_name
+        self._local = threading.local()
+
+    def _connect(self) -> pg8000.native.Connection:
+        target = self._target
+        try:
+            conn = pg8000.native.Connection(
+                user=target.user,
+                host=target.host,
+                port=target.port,
+                database=target.database,
+                password=target.password,
+                unix_sock=target.unix_sock,
+                ssl_context=ssl.create_default_context() if target.ssl else None,
+                timeout=self._connect_timeout_s,
+                application_name=self._application_name,
+                startup_params={"statement_timeout": str(self._statement_timeout_ms)},
+            )
+        except (InterfaceError, OSError) as exc:
+            raise DatabaseUnavailable() from exc
+        except DatabaseError as exc:
+            # Authentication failures and "database does not exist" land here too.
+            raise DatabaseUnavailable() from exc
+        # The connect timeout must not cap statements; statement_timeout does that server-side,
+        # and the socket timeout only catches a link that went silent.
+        read_timeout = self._statement_timeout_ms / 1000 + 5 if self._statement_timeout_ms else None
+        conn._usock.settimeout(read_timeout)
+        return conn
+
+    def _connection(self) -> pg8000.native.Connection:
+        conn: pg8000.native.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _discard(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - the socket is already unusable
+                pass
+
+    def _begin(self) -> pg8000.native.Connection:
+        conn = self._connection()
+        try:
+            conn.run("START TRANSACTION")
+        except (InterfaceError, OSError):
+            # A server restart or idle timeout killed the socket since the last request.
+            # Nothing has run in this transaction yet, so reconnecting once is safe.
+            self._discard()
+            conn = self._connection()
+            try:
+                conn.run("START TRANSACTION")
+            except (InterfaceError, OSError) as exc:
+                self._discard()
+                raise DatabaseUnavailable() from exc
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        conn = self._begin()
+        tx = Transaction(conn)
+        try:
+            yield tx
+        except BaseException as exc:
+            self._rollback(conn)
+            if isinstance(exc, (InterfaceError, OSError)) or is_unavailable(exc):
+                raise DatabaseUnavailable() from exc
+            raise
+        else:
+            try:
+                conn.run("COMMIT")
+            except (InterfaceError, OSError) as exc:
+                self._discard()
+                raise DatabaseUnavailable() from exc
+
+    def _rollback(self, conn: pg8000.native.Connection) -> None:
+        try:
+            conn.run("ROLLBACK")
+        except Exception:  # noqa: BLE001 - a dead link has nothing left to roll back
+            self._discard()
+
+    def close(self) -> None:
+        self._discard()
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    if isinstance(exc, DatabaseError) and exc.args and isinstance(exc.args[0], dict):
+        code = exc.args[0].get("C")
+        return str(code) if code else None
+    return None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    code = sqlstate(exc)
+    return code is not None and code.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+
+
+def _span_name(sql: str) -> str:
+    verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "SQL"
+    return f"db.{verb}"

@@ -1,0 +1,131 @@
+"""The one error hierarchy. Each class knows its status and its JSON body; `install` maps them.
+
+Bodies follow the reference's envelope, ``{"detail": ...}``; nothing else builds error responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+
+log = logging.getLogger("service.errors")
+
+
+class ApiError(Exception):
+    status: str = falcon.HTTP_500
+    detail: Any = "Internal Server Error"
+
+    def __init__(self, detail: Any = None) -> None:
+        if detail is not None:
+            self.detail = detail
+        super().__init__(self.detail)
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail}
+
+    def __str__(self) -> str:
+        # The reference stores str(exc.detail) in analytics rows and ERROR scores.
+        return str(self.detail)
+
+
+class BadRequest(ApiError):
+    status = falcon.HTTP_400
+    detail = "Bad request"
+
+
+class InvalidAddress(BadRequest):
+    detail = "Invalid address."
+
+
+class Unauthorized(ApiError):
+    status = falcon.HTTP_401
+    detail = "Unauthorized"
+
+
+class InvalidApiKey(Unauthorized):
+    detail = "Invalid API Key."
+
+
+class NotFound(ApiError):
+    status = falcon.HTTP_404
+    detail = "Not Found"
+
+
+class MethodNotAllowed(ApiError):
+    status = falcon.HTTP_405
+    detail = "Method not allowed"
+
+
+class PayloadTooLarge(ApiError):
+    status = falcon.HTTP_413
+    detail = "Request body too large"
+
+
+class ValidationFailed(ApiError):
+    """422 with ninja's list shape: ``{"detail": [{"type", "loc", "msg"}, ...]}``."""
+
+    status = falcon.HTTP_422
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+
+    @classmethod
+    def single(cls, *, type_: str, loc: list[str | int], msg: str) -> ValidationFailed:
+        return cls([{"type": type_, "loc": loc, "msg": msg}])
+
+
+class UnprocessableEntity(ApiError):
+    """422 whose detail is a plain message (e.g. too many stamps)."""
+
+    status = falcon.HTTP_422
+
+
+class InternalError(ApiError):
+    status = falcon.HTTP_500
+    detail = "Internal Server Error"
+
+
+class DatabaseUnavailable(ApiError):
+    status = falcon.HTTP_503
+    detail = "Service temporarily unavailable, please retry"
+
+
+def install(app: falcon.App) -> None:
+    app.add_error_handler(Exception, _handle_unexpected)
+    app.add_error_handler(falcon.HTTPError, _handle_falcon_http_error)
+    app.add_error_handler(ApiError, _handle_api_error)
+
+
+def _handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any) -> None:
+    resp.status = ex.status
+    resp.media = ex.body()
+    if isinstance(ex, DatabaseUnavailable):
+        log.error("database unavailable", exc_info=ex.__cause__ or ex)
+        resp.set_header("Retry-After", "1")
+
+
+def _handle_falcon_http_error(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any
+) -> None:
+    """Falcon's own errors (routing, media parsing) get the same envelope."""
+    resp.status = ex.status
+    if ex.status == falcon.HTTP_404:
+        detail: str = "Not Found"
+    elif ex.status == falcon.HTTP_405:
+        detail = "Method not allowed"
+    elif ex.status == falcon.HTTP_400 and isinstance(ex, falcon.MediaMalformedError):
+        detail = "Cannot parse request body"
+    else:
+        detail = ex.title or "Error"
+    resp.media = {"detail": detail}
+    if ex.headers:
+        for name, value in ex.headers.items():
+            resp.set_header(name, value)
+
+
+def _handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+    log.exception("unhandled error", extra={"path": req.path})
+    resp.status = falcon.HTTP_500
+    resp.media = {"detail": "Internal Server Error"}

@@ -1,0 +1,39 @@
+"""AWS Lambda entry point for Application Load Balancer events.
+
+Everything that can be done once per container (settings, secrets, logging, the app) happens at
+import; an invocation only translates the event and calls the WSGI app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from http import HTTPStatus
+from typing import Any
+
+from apig_wsgi import make_lambda_handler
+
+from service import logs
+from service.app import create_app
+from service.secrets import environment_with_secret
+from service.settings import Settings
+
+settings = Settings.from_env(environment_with_secret(os.environ))
+logs.configure(settings.log_level)
+app = create_app(settings)
+_adapter = make_lambda_handler(app)
+log = logging.getLogger("service.lambda")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = _adapter(event, context)
+    # The ALB response format carries the reason phrase separately from the code.
+    response["statusDescription"] = _status_description(response["statusCode"])
+    return response
+
+
+def _status_description(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)

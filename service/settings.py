@@ -1,0 +1,191 @@
+"""Typed configuration, read once from the environment.
+
+Variable names and boolean parsing follow the reference Django app (django-environ), so a
+single secret set configures both services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+# django-environ's truthy spellings; anything else (including unset) is False.
+_TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1"})
+
+# The reference's default trust list (api/scorer/settings/base.py).
+DEFAULT_TRUSTED_IAM_ISSUERS = (
+    "did:key:GlMY_1zkc0i11O-wMBWbSiUfIkZiXzFLlAQ89pdfyBA",
+    "did:ethr:0xabczyx",
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str | None
+    unix_sock: str | None = None
+    ssl: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseTarget
+    secret_key: str
+    cgrants_api_token: str
+    trusted_iam_issuers: frozenset[str]
+    ceramic_cache_scorer_id: str | None = None
+    ff_api_analytics: bool = False
+    ff_multi_nullifier: bool = False
+    human_points_enabled: bool = False
+    human_points_write_enabled: bool = False
+    human_points_start_timestamp: int = 0
+    human_points_mta_enabled: bool = False
+    demo_api_scorer_id: str | None = None
+    demo_api_key: str | None = None
+    demo_api_key_aliases: tuple[str, ...] = ()
+    siwe_jwt_public_key: str | None = None
+    db_connect_timeout_s: float = 5.0
+    db_statement_timeout_ms: int = 10_000
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database=parse_database_url(_required(env, "DATABASE_URL")),
+            secret_key=_required(env, "SECRET_KEY"),
+            cgrants_api_token=_required(env, "CGRANTS_API_TOKEN"),
+            trusted_iam_issuers=frozenset(
+                _json_string_list(env, "TRUSTED_IAM_ISSUERS", DEFAULT_TRUSTED_IAM_ISSUERS)
+            ),
+            ceramic_cache_scorer_id=_optional(env, "CERAMIC_CACHE_SCORER_ID"),
+            # The reference compares these two flags with the exact string "on".
+            ff_api_analytics=env.get("FF_API_ANALYTICS", "Off") == "on",
+            ff_multi_nullifier=env.get("FF_MULTI_NULLIFIER", "off") == "on",
+            human_points_enabled=parse_bool(env, "HUMAN_POINTS_ENABLED"),
+            human_points_write_enabled=parse_bool(env, "HUMAN_POINTS_WRITE_ENABLED"),
+            human_points_start_timestamp=_int(env, "HUMAN_POINTS_START_TIMESTAMP", 0),
+            human_points_mta_enabled=parse_bool(env, "HUMAN_POINTS_MTA_ENABLED"),
+            demo_api_scorer_id=_optional(env, "DEMO_API_SCORER_ID"),
+            demo_api_key=_optional(env, "DEMO_API_KEY"),
+            demo_api_key_aliases=tuple(_json_string_list(env, "DEMO_API_KEY_ALIASES", ())),
+            siwe_jwt_public_key=_optional(env, "SIWE_JWT_PUBLIC_KEY"),
+            db_connect_timeout_s=_positive_float(env, "DB_CONNECT_TIMEOUT", 5.0),
+            db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0),
+            port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def parse_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in _TRUE_STRINGS
+
+
+def parse_database_url(url: str) -> DatabaseTarget:
+    """Accepts postgres:// and postgresql:// URLs, as dj-database-url does.
+
+    A ``host`` query parameter that is a directory selects a Unix socket, the libpq convention.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise SettingsError(
+            "DATABASE_URL must be a postgres:// or postgresql:// URL "
+            f"(got scheme {parts.scheme!r})"
+        )
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise SettingsError("DATABASE_URL must name a database (postgres://user@host:5432/dbname)")
+    query = dict(
+        pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair
+    )
+    socket_dir = unquote(query.get("host", "")) or None
+    try:
+        port = parts.port or 5432
+    except ValueError as exc:
+        raise SettingsError(f"DATABASE_URL has an invalid port: {exc}") from None
+    sslmode = query.get("sslmode", "")
+    return DatabaseTarget(
+        host=parts.hostname or "localhost",
+        port=port,
+        database=database,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password is not None else None,
+        unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
+        ssl=sslmode in {"require", "verify-ca", "verify-full"},
+    )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if not value:
+        raise SettingsError(f"{name} is required but not set")
+    return value
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    return value if value else None
+
+
+def _int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer (got {raw!r})") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum} (got {value})")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be <= {maximum} (got {value})")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds (got {raw!r})") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive (got {raw!r})")
+    return value
+
+
+def _json_string_list(
+    env: Mapping[str, str], name: str, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise SettingsError(f"{name} must be a JSON list of strings (got {raw!r})") from None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SettingsError(f"{name} must be a JSON list of strings (got {raw!r})")
+    return tuple(value)

@@ -1,0 +1,49 @@
+"""OpenTelemetry: off unless configured through the standard OTEL_* variables.
+
+On Lambda the ADOT layer's exec wrapper configures the SDK and instruments Falcon before our
+module is imported. Locally, `python -m service` calls `configure_from_environment()`, which runs
+the same opentelemetry-distro initialisation when an exporter is named.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+
+_tracer = trace.get_tracer("service")
+
+AttributeValue = str | bool | int | float
+
+
+def configure_from_environment(env: dict[str, str] | None = None) -> bool:
+    """Initialise the SDK and auto-instrumentation when OTEL_TRACES_EXPORTER names an exporter.
+
+    Must run before the Falcon app is built: the Falcon instrumentor swaps `falcon.App`.
+    """
+    env = dict(os.environ) if env is None else env
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not exporter or exporter == "none" or env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return False
+    from opentelemetry.instrumentation.auto_instrumentation import initialize
+
+    initialize()
+    return True
+
+
+@contextmanager
+def span(name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
+    """A child span for a step of the domain pipeline (auth, load, verify, dedup, score...)."""
+    with _tracer.start_as_current_span(name) as current:
+        if attributes and current.is_recording():
+            current.set_attributes(attributes)
+        yield current
+
+
+def set_attributes(**attributes: Any) -> None:
+    current = trace.get_current_span()
+    if current.is_recording():
+        current.set_attributes({k: v for k, v in attributes.items() if v is not None})

@@ -1,0 +1,84 @@
+"""Service test harness: a real PostgreSQL for every test.
+
+The database is an ephemeral cluster started here, or the one in DATABASE_URL when given (it must
+be a throwaway database: every test starts by emptying every table).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pg8000.native
+import pytest
+
+from service.db.connection import Database
+from service.settings import Settings, parse_database_url
+from tests.service.support.database import TableReset
+from tools.pgcluster import EphemeralCluster, apply_schema
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield given
+        return
+    cluster = EphemeralCluster.in_temp_dir()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def admin_conn(database_url: str) -> Iterator[pg8000.native.Connection]:
+    """A connection of the tests' own, for arranging rows and reading back what was written."""
+    target = parse_database_url(database_url)
+    conn = pg8000.native.Connection(
+        user=target.user,
+        host=target.host,
+        port=target.port,
+        database=target.database,
+        password=target.password,
+        unix_sock=target.unix_sock,
+    )
+    apply_schema(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def _table_reset(admin_conn: pg8000.native.Connection) -> TableReset:
+    return TableReset.capture(admin_conn)
+
+
+@pytest.fixture
+def clean_db(admin_conn: pg8000.native.Connection, _table_reset: TableReset) -> pg8000.native.Connection:
+    _table_reset.reset(admin_conn)
+    return admin_conn
+
+
+@pytest.fixture
+def settings_env(database_url: str) -> dict[str, str]:
+    """The environment a test app is configured from; tests adjust it before building the app."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "CGRANTS_API_TOKEN": "test-internal-token",
+        "TRUSTED_IAM_ISSUERS": "[]",
+        "FF_API_ANALYTICS": "on",
+        "FF_MULTI_NULLIFIER": "on",
+    }
+
+
+@pytest.fixture
+def settings(settings_env: dict[str, str]) -> Settings:
+    return Settings.from_env(settings_env)
+
+
+@pytest.fixture
+def db(settings: Settings, clean_db: pg8000.native.Connection) -> Iterator[Database]:
+    database = Database(settings.database)
+    yield database
+    database.close()

@@ -1,0 +1,165 @@
+"""A throwaway PostgreSQL cluster for local runs, tests and benchmarks.
+
+pytest-postgresql would be the library for this, but it runs initdb as the current user and
+initdb refuses to run as root, which is how CI and these machines run. This module does the same
+job (initdb + pg_ctl on a free port) and, when it runs as root, runs the server as the unprivileged
+`postgres` user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pg8000.native
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "service" / "db" / "schema.sql"
+
+# Durability is pointless for a cluster that is thrown away; these make it start and write fast.
+_FAST_SETTINGS = (
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    "-c max_connections=200 -c shared_buffers=128MB"
+)
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+def _bin_dir() -> Path:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
+    if candidates:
+        return candidates[0].parent
+    raise ClusterError(
+        "PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or under "
+        "/usr/lib/postgresql; install the PostgreSQL server package, or set DATABASE_URL."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class EphemeralCluster:
+    """initdb + pg_ctl in `root_dir`; `start()` returns a DATABASE_URL for database `dbname`."""
+
+    root_dir: Path
+    dbname: str = "scorer"
+    port: int | None = None
+
+    def __post_init__(self) -> None:
+        self.root_dir = Path(self.root_dir).resolve()
+        self._bin = _bin_dir()
+        self._run_as = "postgres" if os.geteuid() == 0 else None
+        self.data_dir = self.root_dir / "pgdata"
+        self.log_file = self.root_dir / "postgres.log"
+
+    @classmethod
+    def in_temp_dir(cls, dbname: str = "scorer") -> EphemeralCluster:
+        return cls(Path(tempfile.mkdtemp(prefix="scorer-pg-")), dbname=dbname)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _command(self, *args: str) -> list[str]:
+        command = [str(self._bin / args[0]), *args[1:]]
+        if self._run_as:
+            return ["runuser", "-u", self._run_as, "--", *command]
+        return command
+
+    def _prepare_dir(self) -> None:
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        if self._run_as:
+            entry = pwd.getpwnam(self._run_as)
+            os.chown(self.root_dir, entry.pw_uid, entry.pw_gid)
+            probe = subprocess.run(
+                ["runuser", "-u", self._run_as, "--", "test", "-w", str(self.root_dir)],
+                check=False,
+            )
+            if probe.returncode != 0:
+                raise ClusterError(
+                    f"{self.root_dir} is not reachable by the '{self._run_as}' user (a parent "
+                    "folder is private); clone the repository somewhere world-readable or set "
+                    "DATABASE_URL."
+                )
+
+    def start(self) -> str:
+        self._prepare_dir()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--no-locale",
+            )
+        self.port = self.port or _free_port()
+        options = f"-p {self.port} -k {self.root_dir} -c listen_addresses=127.0.0.1 {_FAST_SETTINGS}"
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options, "-w", "start"
+        )
+        self._ensure_database()
+        return self.url
+
+    def stop(self) -> None:
+        if (self.data_dir / "postmaster.pid").exists():
+            subprocess.run(
+                self._command("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"),
+                check=False,
+                capture_output=True,
+            )
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root_dir, ignore_errors=True)
+
+    def _ensure_database(self) -> None:
+        conn = pg8000.native.Connection(
+            user="postgres", host="127.0.0.1", port=self.port, database="postgres"
+        )
+        try:
+            exists = conn.run("SELECT 1 FROM pg_database WHERE datname = :name", name=self.dbname)
+            if not exists:
+                conn.run(f"CREATE DATABASE {pg8000.native.identifier(self.dbname)}")
+        finally:
+            conn.close()
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run(self._command(*args), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log_tail = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
+            raise ClusterError(
+                f"{args[0]} failed ({result.returncode}): {result.stderr.strip()}\n{log_tail}"
+            )
+
+
+def apply_schema(conn: pg8000.native.Connection, schema_path: Path = SCHEMA_PATH) -> bool:
+    """Creates the Django-owned tables unless they are already there. Returns True if it did."""
+    present = conn.run("SELECT to_regclass('public.registry_score') IS NOT NULL")[0][0]
+    if present:
+        return False
+    conn.run("START TRANSACTION")
+    try:
+        conn.execute_simple(schema_path.read_text())
+        conn.run("COMMIT")
+    except Exception:
+        conn.run("ROLLBACK")
+        raise
+    return True
