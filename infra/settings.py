@@ -1,0 +1,438 @@
+"""Typed settings of one deployment environment, read once from ``cdk.json`` context.
+
+``load_environment`` turns the raw ``environments.<name>`` block into frozen dataclasses and
+rejects a missing or wrong value with a ``ConfigError`` whose message names its context path.
+Constructs receive these objects (or single fields of them) as keyword arguments and never read
+context themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from infra import invariants
+from infra.config_error import ConfigError
+from infra.context_reader import ContextReader, as_mapping
+from infra.invariants import PlannedRule
+from infra.routes import INTERNAL_ROUTES, PUBLIC_ROUTES, Route
+
+CONTEXT_KEY = "environments"
+
+DEFAULT_HEADER_NAME = "X-Use-Rust-Scorer"
+DEFAULT_HEADER_VALUE = "true"
+DEFAULT_OTEL_SERVICE_NAME = "passport-scorer"
+
+RoutingMode = Literal["header", "weighted"]
+ROUTING_MODES: tuple[RoutingMode, ...] = ("header", "weighted")
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+     3288, 3653}
+)  # fmt: skip
+
+# Names the stack sets itself; a context value must not override them.
+RESERVED_ENVIRONMENT_NAMES = frozenset(
+    {"SETTINGS_SECRET_ARN", "OTEL_SERVICE_NAME", "AWS_LAMBDA_EXEC_WRAPPER"}
+)
+# Settings the service reads from the secret; the template must never carry them.
+SECRET_ENVIRONMENT_NAMES = frozenset(
+    {"DATABASE_URL", "SECRET_KEY", "CGRANTS_API_TOKEN", "JWT_SECRET", "DEMO_API_KEY",
+     "DEMO_API_KEY_ALIASES"}
+)  # fmt: skip
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
+# Names that contain one of those words but hold no secret: a public key and token lifetimes.
+NON_SECRET_NAMES_WITH_SECRET_WORDS = frozenset(
+    {"SIWE_JWT_PUBLIC_KEY", "ACCESS_TOKEN_LIFETIME", "SCORER_UI_ACCESS_TOKEN_LIFETIME"}
+)
+
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_NAME_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_ARN_HEAD = r"^arn:aws[a-z-]*:{service}:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+_LISTENER_ARN = re.compile(
+    _ARN_HEAD.format(service="elasticloadbalancing")
+    + r"listener/(?P<load_balancer>app/[A-Za-z0-9-]{1,32}/[0-9a-f]+)/[0-9a-f]+$"
+)
+_TARGET_GROUP_ARN = re.compile(
+    _ARN_HEAD.format(service="elasticloadbalancing") + r"targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$"
+)
+# A complete secret ARN, with the six random characters Secrets Manager appends, so the read
+# grant names exactly one secret instead of a wildcard.
+_SECRET_ARN = re.compile(
+    _ARN_HEAD.format(service="secretsmanager") + r"secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$"
+)
+_TOPIC_ARN = re.compile(_ARN_HEAD.format(service="sns") + r"[A-Za-z0-9_-]{1,256}$")
+# RFC 9110 token characters; ALB allows header names up to 40 characters.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$")
+_ENV_VAR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...]
+    # The availability zone of each private subnet, in the same order.
+    availability_zones: tuple[str, ...]
+    security_group_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSettings:
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None
+    log_retention_days: int
+    otel_service_name: str
+    settings_secret_arn: str
+    service_environment: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSettings:
+    topic_arn: str
+    target_5xx_count: int
+    target_response_time_p99_seconds: float
+    lambda_errors: int
+    lambda_throttles: int
+    # Fraction of the function timeout at which p99 duration alarms.
+    duration_p99_timeout_ratio: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteSettings:
+    route: Route
+    priority: int
+    legacy_priority: int
+    legacy_target_group_arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerSettings:
+    """One ALB's HTTPS listener and the scorer routes it sends to the new service."""
+
+    name: Literal["public", "internal"]
+    listener_arn: str
+    security_group_id: str
+    # False when another stack owns the legacy rules; their priorities are still checked.
+    declare_legacy_rules: bool
+    routes: tuple[RouteSettings, ...]
+
+    @property
+    def load_balancer_full_name(self) -> str:
+        """``app/<name>/<id>``, the ``LoadBalancer`` dimension of the ALB's metrics."""
+        match = _LISTENER_ARN.match(self.listener_arn)
+        if match is None:  # pragma: no cover - validated on load
+            raise ConfigError(f"invalid listener ARN {self.listener_arn!r}")
+        return match.group("load_balancer")
+
+    def planned_rules(self) -> list[PlannedRule]:
+        rules: list[PlannedRule] = []
+        for route in self.routes:
+            for kind, priority in (("new", route.priority), ("legacy", route.legacy_priority)):
+                rules.append(
+                    PlannedRule(
+                        route_key=route.route.key,
+                        kind=cast(invariants.RuleKind, kind),
+                        priority=priority,
+                        path_pattern=route.route.path_pattern,
+                        method=route.route.method,
+                    )
+                )
+        return rules
+
+
+@dataclass(frozen=True, kw_only=True)
+class Weights:
+    new: int
+    legacy: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingSettings:
+    mode: RoutingMode
+    header_name: str
+    header_value: str
+    # Required in weighted mode; ignored in header mode.
+    weights: Weights | None
+    public: ListenerSettings
+    internal: ListenerSettings
+
+    @property
+    def listeners(self) -> tuple[ListenerSettings, ListenerSettings]:
+        return (self.public, self.internal)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentSettings:
+    name: str
+    account: str
+    region: str
+    name_prefix: str
+    tags: Mapping[str, str]
+    network: NetworkSettings
+    function: FunctionSettings
+    alarms: AlarmSettings
+    routing: RoutingSettings
+
+    @property
+    def stack_name(self) -> str:
+        return self.name_prefix
+
+    def target_group_name(self, listener: ListenerSettings) -> str:
+        return f"{self.name_prefix}-{listener.name}"
+
+
+def environment_names(environments: object) -> list[str]:
+    """The environments defined under the ``environments`` context key."""
+    return list(as_mapping(environments, CONTEXT_KEY))
+
+
+def load_environment(environments: object, name: str) -> EnvironmentSettings:
+    """Read ``environments.<name>``; raise ``ConfigError`` naming any missing or bad value.
+
+    ``environments`` is the value of the ``environments`` context key.
+    """
+    environments = as_mapping(environments, CONTEXT_KEY)
+    if name not in environments:
+        known = ", ".join(environments) or "none"
+        raise ConfigError(f"{CONTEXT_KEY}.{name}: unknown environment (known: {known})")
+    if not _ENV_NAME.match(name):
+        raise ConfigError(f"{CONTEXT_KEY}.{name}: environment names are lowercase a-z, 0-9, -")
+    block = ContextReader(
+        as_mapping(environments[name], f"{CONTEXT_KEY}.{name}"), f"{CONTEXT_KEY}.{name}"
+    )
+
+    account = block.string("account", pattern=_ACCOUNT)
+    region = block.string("region", pattern=_REGION)
+    arns = _ArnCheck(account=account, region=region)
+    name_prefix = block.string("name_prefix", pattern=_NAME_PREFIX, default=f"scorer-{name}")
+    settings = EnvironmentSettings(
+        name=name,
+        account=account,
+        region=region,
+        name_prefix=name_prefix,
+        tags=_tags(block.child("tags", default={})),
+        network=_network(block.child("network"), region),
+        function=_function(block, arns),
+        alarms=_alarms(block.child("alarms"), arns),
+        routing=_routing(block.child("routing"), arns),
+    )
+    block.finish()
+    for listener in settings.routing.listeners:
+        invariants.check_target_group_name(
+            f"{block.path}.name_prefix", settings.target_group_name(listener)
+        )
+    return settings
+
+
+def _network(block: ContextReader, region: str) -> NetworkSettings:
+    subnets = block.string_list("private_subnet_ids", pattern=_SUBNET_ID)
+    zones = block.string_list("availability_zones", pattern=_AVAILABILITY_ZONE, unique=False)
+    if len(zones) != len(subnets):
+        raise ConfigError(
+            f"{block.path}.availability_zones: needs one zone per private subnet "
+            f"({len(subnets)}), got {len(zones)}"
+        )
+    if not all(zone.startswith(region) for zone in zones):
+        raise ConfigError(f"{block.path}.availability_zones: zones must be in {region}")
+    settings = NetworkSettings(
+        vpc_id=block.string("vpc_id", pattern=_VPC_ID),
+        private_subnet_ids=subnets,
+        availability_zones=zones,
+        security_group_id=block.string("security_group_id", pattern=_SECURITY_GROUP_ID),
+    )
+    block.finish()
+    return settings
+
+
+def _function(env_block: ContextReader, arns: _ArnCheck) -> FunctionSettings:
+    block = env_block.child("function")
+    retention = block.integer("log_retention_days", minimum=1, maximum=3653)
+    if retention not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(days) for days in sorted(LOG_RETENTION_DAYS))
+        raise ConfigError(
+            f"{block.path}.log_retention_days: {retention} is not a CloudWatch Logs retention "
+            f"period ({allowed})"
+        )
+    reserved = block.optional_integer("reserved_concurrency", minimum=1, maximum=100_000)
+    settings = FunctionSettings(
+        memory_mb=block.integer("memory_mb", minimum=128, maximum=10_240),
+        timeout_seconds=block.integer("timeout_seconds", minimum=1, maximum=900),
+        reserved_concurrency=reserved,
+        log_retention_days=retention,
+        otel_service_name=block.string(
+            "otel_service_name", pattern=re.compile(r"^\S+$"), default=DEFAULT_OTEL_SERVICE_NAME
+        ),
+        settings_secret_arn=arns.check(block, "settings_secret_arn", _SECRET_ARN),
+        service_environment=_service_environment(
+            env_block.child("service_environment", default={})
+        ),
+    )
+    block.finish()
+    return settings
+
+
+def _service_environment(block: ContextReader) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key in block.names():
+        where = f"{block.path}.{key}"
+        if not _ENV_VAR_NAME.match(key):
+            raise ConfigError(f"{where}: not a valid environment variable name")
+        if key in RESERVED_ENVIRONMENT_NAMES or key.startswith("AWS_"):
+            raise ConfigError(f"{where}: set by the stack itself; remove it from the context")
+        if _looks_secret(key):
+            raise ConfigError(
+                f"{where}: looks like a secret; put it in the settings secret "
+                f"(function.settings_secret_arn), never in the template"
+            )
+        result[key] = block.env_value(key)
+    block.finish()
+    return result
+
+
+def _looks_secret(key: str) -> bool:
+    upper = key.upper()
+    if upper in NON_SECRET_NAMES_WITH_SECRET_WORDS:
+        return False
+    return upper in SECRET_ENVIRONMENT_NAMES or any(word in upper for word in _SECRET_WORDS)
+
+
+def _alarms(block: ContextReader, arns: _ArnCheck) -> AlarmSettings:
+    settings = AlarmSettings(
+        topic_arn=arns.check(block, "topic_arn", _TOPIC_ARN),
+        target_5xx_count=block.integer("target_5xx_count", minimum=1, default=10),
+        target_response_time_p99_seconds=block.number(
+            "target_response_time_p99_seconds", minimum=0.001, default=3.0
+        ),
+        lambda_errors=block.integer("lambda_errors", minimum=1, default=5),
+        lambda_throttles=block.integer("lambda_throttles", minimum=1, default=1),
+        duration_p99_timeout_ratio=block.number(
+            "duration_p99_timeout_ratio", minimum=0.01, maximum=1.0, default=0.8
+        ),
+    )
+    block.finish()
+    return settings
+
+
+def _routing(block: ContextReader, arns: _ArnCheck) -> RoutingSettings:
+    mode = block.string("mode")
+    if mode not in ROUTING_MODES:
+        raise ConfigError(f"{block.path}.mode: {mode!r} is not one of {', '.join(ROUTING_MODES)}")
+    header_name = block.string("header_name", pattern=_HEADER_NAME, default=DEFAULT_HEADER_NAME)
+    header_value = block.string("header_value", default=DEFAULT_HEADER_VALUE)
+    if not 1 <= len(header_value) <= 128:
+        raise ConfigError(f"{block.path}.header_value: must be 1-128 characters")
+    weights: Weights | None = None
+    if mode == "weighted" or block.has("weights"):
+        weights_block = block.child("weights")
+        weights = Weights(
+            new=weights_block.integer("new", minimum=0, maximum=100),
+            legacy=weights_block.integer("legacy", minimum=0, maximum=100),
+        )
+        weights_block.finish()
+        invariants.check_weights(weights_block.path, new=weights.new, legacy=weights.legacy)
+    settings = RoutingSettings(
+        mode=mode,
+        header_name=header_name,
+        header_value=header_value,
+        weights=weights,
+        public=_listener(block.child("public_listener"), "public", PUBLIC_ROUTES, arns),
+        internal=_listener(block.child("internal_listener"), "internal", INTERNAL_ROUTES, arns),
+    )
+    block.finish()
+    return settings
+
+
+def _listener(
+    block: ContextReader,
+    name: Literal["public", "internal"],
+    routes: tuple[Route, ...],
+    arns: _ArnCheck,
+) -> ListenerSettings:
+    listener_arn = arns.check(block, "listener_arn", _LISTENER_ARN)
+    security_group_id = block.string("security_group_id", pattern=_SECURITY_GROUP_ID)
+    declare_legacy_rules = block.boolean("declare_legacy_rules")
+    routes_block = block.child("routes")
+    route_settings = []
+    for route in routes:
+        route_block = routes_block.child(route.key)
+        route_settings.append(
+            RouteSettings(
+                route=route,
+                priority=route_block.integer("priority"),
+                legacy_priority=route_block.integer("legacy_priority"),
+                legacy_target_group_arn=arns.check(
+                    route_block, "legacy_target_group_arn", _TARGET_GROUP_ARN
+                ),
+            )
+        )
+        route_block.finish()
+    routes_block.finish()
+    block.finish()
+    settings = ListenerSettings(
+        name=name,
+        listener_arn=listener_arn,
+        security_group_id=security_group_id,
+        declare_legacy_rules=declare_legacy_rules,
+        routes=tuple(route_settings),
+    )
+    planned = settings.planned_rules()
+    invariants.check_priorities_unique(block.path, planned)
+    invariants.check_new_rules_precede_legacy(block.path, planned)
+    return settings
+
+
+def _tags(block: ContextReader) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for key in block.names():
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            raise ConfigError(f"{block.path}.{key}: tag keys are 1-128 characters, not 'aws:...'")
+        value = block.string(key)
+        if len(value) > 256:
+            raise ConfigError(f"{block.path}.{key}: tag values are at most 256 characters")
+        tags[key] = value
+    block.finish()
+    return tags
+
+
+@dataclass(frozen=True)
+class _ArnCheck:
+    """ARNs must belong to the environment's own account and region."""
+
+    account: str
+    region: str
+
+    def check(self, block: ContextReader, key: str, pattern: re.Pattern[str]) -> str:
+        arn = block.string(key, pattern=pattern)
+        match = pattern.match(arn)
+        assert match is not None
+        if (match.group("account"), match.group("region")) != (self.account, self.region):
+            raise ConfigError(
+                f"{block.path}.{key}: {arn!r} is not in the environment's account "
+                f"{self.account} and region {self.region}"
+            )
+        return arn
+
+
+__all__ = [
+    "AlarmSettings",
+    "ConfigError",
+    "EnvironmentSettings",
+    "FunctionSettings",
+    "ListenerSettings",
+    "NetworkSettings",
+    "RouteSettings",
+    "RoutingSettings",
+    "Weights",
+    "environment_names",
+    "load_environment",
+]
