@@ -1,0 +1,101 @@
+"""account_community and its scorer configuration (weights, threshold, customization overlay)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from service.db.connection import Transaction
+from service.domain.params import fits_bigint
+
+
+@dataclass(frozen=True)
+class Community:
+    id: int
+    account_id: int
+    scorer_id: int
+    rule: str
+    human_points_program: bool
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """`weights` is the scorer's JSON as stored (None when NULL); `scorer_type` None = no scorer."""
+
+    scorer_type: str | None
+    weights: dict[str, Any] | None
+    threshold: Decimal | None
+    dynamic_weights: dict[str, str] | None  # None when the community has no customization
+
+
+_COMMUNITY_COLUMNS = "id, account_id, scorer_id, rule, human_points_program"
+
+
+def find_for_account(tx: Transaction, scorer_id: str, account_id: int) -> Community | None:
+    """The reference tries `external_scorer_id` first, then the primary key; soft-deleted
+    communities still match (scoring.md §1.3)."""
+    numeric_id = _as_bigint(scorer_id)
+    row = tx.one(
+        f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
+        " WHERE account_id = :account_id"
+        " AND (external_scorer_id = :scorer_id OR id = CAST(:numeric_id AS bigint))"
+        " ORDER BY (external_scorer_id = :scorer_id) IS TRUE DESC LIMIT 1",
+        account_id=account_id,
+        scorer_id=scorer_id,
+        numeric_id=numeric_id,
+    )
+    return Community(*row) if row else None
+
+
+def find_by_id(tx: Transaction, community_id: int) -> Community | None:
+    if not fits_bigint(community_id):
+        return None
+    row = tx.one(
+        f"SELECT {_COMMUNITY_COLUMNS} FROM account_community WHERE id = :id", id=community_id
+    )
+    return Community(*row) if row else None
+
+
+def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
+    """One round trip: the scorer's type picks the child table; customization weights ride along."""
+    row = tx.one(
+        "SELECT s.type,"
+        " CASE s.type WHEN 'WEIGHTED' THEN w.weights WHEN 'WEIGHTED_BINARY' THEN b.weights END,"
+        " CASE s.type WHEN 'WEIGHTED' THEN w.threshold"
+        "  WHEN 'WEIGHTED_BINARY' THEN b.threshold END,"
+        " CASE s.type WHEN 'WEIGHTED' THEN w.scorer_ptr_id IS NOT NULL"
+        "  WHEN 'WEIGHTED_BINARY' THEN b.scorer_ptr_id IS NOT NULL ELSE false END,"
+        " (SELECT jsonb_build_object('present', true, 'weights', COALESCE((SELECT"
+        "    jsonb_object_agg(k, v) FROM ("
+        "      SELECT 'AllowList#' || l.name AS k, a.weight::text AS v, 0 AS src, a.id AS ord"
+        "      FROM account_allowlist a JOIN account_addresslist l ON l.id = a.address_list_id"
+        "      WHERE a.customization_id = c.id"
+        "      UNION ALL"
+        "      SELECT r.provider_id, cc.weight::text, 1, cc.id"
+        "      FROM account_customcredential cc"
+        "      JOIN account_customcredentialruleset r ON r.id = cc.ruleset_id"
+        "      WHERE cc.customization_id = c.id ORDER BY 3, 4) d), '{}'::jsonb))"
+        "  FROM account_customization c WHERE c.scorer_id = :community_id)"
+        " FROM scorer_weighted_scorer s"
+        " LEFT JOIN scorer_weighted_weightedscorer w ON w.scorer_ptr_id = s.id"
+        " LEFT JOIN scorer_weighted_binaryweightedscorer b ON b.scorer_ptr_id = s.id"
+        " WHERE s.id = :scorer_id",
+        scorer_id=community.scorer_id,
+        community_id=community.id,
+    )
+    if row is None:
+        return ScorerConfig(None, None, None, None)
+    scorer_type, weights, threshold, has_child, customization = row
+    if not has_child:
+        return ScorerConfig(None, None, None, None)
+    dynamic = customization["weights"] if customization else None
+    return ScorerConfig(scorer_type, weights, threshold, dynamic)
+
+
+def _as_bigint(value: str) -> int | None:
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if fits_bigint(number) else None

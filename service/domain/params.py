@@ -1,0 +1,28 @@
+"""Path and query parameters validated the way django-ninja (pydantic, lax mode) validates them."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter, ValidationError
+
+from service.errors import ValidationFailed
+
+_INT = TypeAdapter(int)
+
+# Postgres bigint bounds: ids outside them cannot match any row.
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+
+
+def parse_int(value: str, *, loc: list[str | int]) -> int:
+    """Accepts what pydantic's lax int accepts ("007", " 7", "1.0", "1_000", "-3")."""
+    try:
+        return _INT.validate_python(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        raise ValidationFailed(
+            [{"type": e["type"], "loc": [*loc, *e["loc"]], "msg": e["msg"]} for e in errors]
+        ) from None
+
+
+def fits_bigint(value: int) -> bool:
+    return BIGINT_MIN <= value <= BIGINT_MAX

@@ -1,0 +1,136 @@
+"""GET /v2/stamps/{scorer_id}/score/{address}: the public score endpoint (API-key auth)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import falcon
+
+from service import telemetry
+from service.auth import api_key
+from service.db import analytics, communities
+from service.db.connection import Database, Transaction
+from service.domain.addresses import normalize_address
+from service.domain.params import parse_int
+from service.domain.scoring import v2_response
+from service.errors import ApiError, NotFound, ValidationFailed
+from service.pipeline import AfterScore, score_passport
+from service.settings import Settings
+
+# Headers whose values never reach the analytics table.
+_MASKED_HEADERS = frozenset({"x-api-key", "cookie", "authorization"})
+
+NO_SCORER = "No scorer matches the given criteria."
+
+
+class V2ScoreResource:
+    def __init__(
+        self, *, settings: Settings, db: Database, after_score: AfterScore | None = None
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._after_score = after_score
+
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, scorer_id: str, address: str
+    ) -> None:
+        now = datetime.now(UTC)
+        with self._db.transaction() as tx:
+            key = api_key.presented_key(
+                req.get_header,
+                demo_key=self._settings.demo_api_key,
+                demo_aliases=self._settings.demo_api_key_aliases,
+            )
+            with telemetry.span("scoring.auth"):
+                try:
+                    auth = api_key.authenticate(tx, key, now=now, require_read_scores=True)
+                except api_key.ApiKeyRejected as rejected:
+                    self._record(tx, req, rejected.key_id, response=None, error=rejected)
+                    failure: ApiError | None = rejected
+                else:
+                    failure = None
+            if failure is None:
+                body, failure = self._score(tx, req, auth, scorer_id, address, now)
+        if failure is not None:
+            raise failure
+        resp.media = body
+
+    def _score(
+        self,
+        tx: Transaction,
+        req: falcon.Request,
+        auth: api_key.AuthenticatedKey,
+        scorer_id: str,
+        address: str,
+        now: datetime,
+    ) -> tuple[dict[str, Any], ApiError | None]:
+        try:
+            # 422 comes before the view in the reference, so it is never recorded in analytics.
+            numeric_id = parse_int(scorer_id, loc=["path", "scorer_id"])
+        except ValidationFailed as invalid:
+            return {}, invalid
+        try:
+            lookup_id = str(numeric_id)
+            if numeric_id < 0:
+                # Negative ids are the public demo's; an unset demo id is looked up as "None".
+                lookup_id = str(self._settings.demo_api_scorer_id)
+            community = communities.find_for_account(tx, lookup_id, auth.account_id)
+            if community is None:
+                raise NotFound(NO_SCORER)
+            normalized = normalize_address(address)
+            outcome = score_passport(
+                tx, community=community, address=normalized, settings=self._settings,
+                now=now, after_score=self._after_score,
+            )
+            body = v2_response(outcome.stored)
+        except ApiError as exc:
+            self._record(tx, req, auth.key_id, response=None, error=exc)
+            return {}, exc
+        self._record(tx, req, auth.key_id, response=body, error=None)
+        return body, None
+
+    def _record(
+        self,
+        tx: Transaction,
+        req: falcon.Request,
+        key_id: str,
+        *,
+        response: dict[str, Any] | None,
+        error: ApiError | None,
+    ) -> None:
+        if not self._settings.ff_api_analytics:
+            return
+        analytics.record(
+            tx,
+            analytics.AnalyticsRow(
+                api_key_id=key_id,
+                path=req.path,
+                path_segments=req.path.split("/")[1:],
+                query_params=parse_qs(req.query_string, keep_blank_values=True),
+                headers=request_headers_for_analytics(req),
+                # pydantic's model_dump_json: compact separators, non-ASCII kept as is.
+                response=None
+                if response is None
+                else json.dumps(response, separators=(",", ":"), ensure_ascii=False),
+                error=None if error is None else str(error),
+                status_code=200 if error is None else int(error.status.split()[0]),
+            ),
+        )
+
+
+def request_headers_for_analytics(req: falcon.Request) -> dict[str, str]:
+    """`dict(request.headers)` as Django builds it from the WSGI environ, secrets masked."""
+    headers: dict[str, str] = {}
+    for name, value in req.env.items():
+        if name.startswith("HTTP_"):
+            raw = name[5:]
+        elif name in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            raw = name
+        else:
+            continue
+        title = "-".join(part.capitalize() for part in raw.split("_"))
+        headers[title] = "***" if title.lower() in _MASKED_HEADERS else str(value)
+    return headers
