@@ -31,10 +31,10 @@ def create_app(*, context: Mapping[str, Any] | None = None, outdir: str | None =
     environments = app.node.try_get_context(CONTEXT_KEY)
     selected = app.node.try_get_context("env")
     names = [selected] if selected else environment_names(environments)
-    code = scorer_code()
     for name in names:
         settings = load_environment(environments, str(name))
-        ScorerStack(app, settings.stack_name, settings=settings, code=code)
+        # A Code instance belongs to one stack.
+        ScorerStack(app, settings.stack_name, settings=settings, code=scorer_code())
 
     add_rule_packs(app)
     return app

@@ -5,11 +5,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from infra.config_error import ConfigError
 
 _MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Form:
+    """The shape a string value must have, and how an error message describes it."""
+
+    pattern: re.Pattern[str]
+    description: str
+
+    def matches(self, value: str) -> bool:
+        return self.pattern.match(value) is not None
 
 
 def as_mapping(value: object, path: str) -> Mapping[str, Any]:
@@ -48,30 +60,25 @@ class ContextReader:
             raise ConfigError(f"{self._where(key)}: expected {expected}, got {value!r}")
         return value
 
-    def string(
-        self, key: str, *, pattern: re.Pattern[str] | None = None, default: str = _MISSING
-    ) -> str:
-        expected = f"a string matching {pattern.pattern}" if pattern else "a string"
+    def string(self, key: str, *, form: Form | None = None, default: str = _MISSING) -> str:
         value: str = self._get(
             key,
             default,
-            lambda v: isinstance(v, str) and (pattern is None or bool(pattern.match(v))),
-            expected,
+            lambda v: isinstance(v, str) and (form is None or form.matches(v)),
+            form.description if form else "a string",
         )
         return value
 
-    def string_list(
-        self, key: str, *, pattern: re.Pattern[str], unique: bool = True
-    ) -> tuple[str, ...]:
+    def string_list(self, key: str, *, form: Form, unique: bool = True) -> tuple[str, ...]:
         value: list[str] = self._get(
             key,
             _MISSING,
             lambda v: (
                 isinstance(v, list)
                 and len(v) > 0
-                and all(isinstance(item, str) and pattern.match(item) for item in v)
+                and all(isinstance(item, str) and form.matches(item) for item in v)
             ),
-            f"a non-empty list of strings matching {pattern.pattern}",
+            f"a non-empty list, each {form.description}",
         )
         if unique and len(set(value)) != len(value):
             raise ConfigError(f"{self._where(key)}: contains duplicates")

@@ -15,7 +15,7 @@ from typing import Literal, cast
 
 from infra import invariants
 from infra.config_error import ConfigError
-from infra.context_reader import ContextReader, as_mapping
+from infra.context_reader import ContextReader, Form, as_mapping
 from infra.invariants import PlannedRule
 from infra.routes import INTERNAL_ROUTES, PUBLIC_ROUTES, Route
 
@@ -50,29 +50,53 @@ NON_SECRET_NAMES_WITH_SECRET_WORDS = frozenset(
 )
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_NAME_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
-_ARN_HEAD = r"^arn:aws[a-z-]*:{service}:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
-_LISTENER_ARN = re.compile(
-    _ARN_HEAD.format(service="elasticloadbalancing")
-    + r"listener/(?P<load_balancer>app/[A-Za-z0-9-]{1,32}/[0-9a-f]+)/[0-9a-f]+$"
+_ACCOUNT = Form(re.compile(r"^\d{12}$"), "a 12-digit AWS account id")
+_REGION = Form(re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$"), "an AWS region (us-west-2)")
+_AVAILABILITY_ZONE = Form(
+    re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$"),
+    "an availability zone (us-west-2a)",
 )
-_TARGET_GROUP_ARN = re.compile(
-    _ARN_HEAD.format(service="elasticloadbalancing") + r"targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$"
+_NAME_PREFIX = Form(
+    re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
+    "lowercase letters, digits and inner hyphens",
+)
+_VPC_ID = Form(re.compile(r"^vpc-[0-9a-f]{8,17}$"), "a VPC id (vpc-...)")
+_SUBNET_ID = Form(re.compile(r"^subnet-[0-9a-f]{8,17}$"), "a subnet id (subnet-...)")
+_SECURITY_GROUP_ID = Form(re.compile(r"^sg-[0-9a-f]{8,17}$"), "a security group id (sg-...)")
+_ARN_HEAD = r"^arn:aws[a-z-]*:{service}:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+_LISTENER_ARN = Form(
+    re.compile(
+        _ARN_HEAD.format(service="elasticloadbalancing")
+        + r"listener/(?P<load_balancer>app/[A-Za-z0-9-]{1,32}/[0-9a-f]+)/[0-9a-f]+$"
+    ),
+    "an ALB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:"
+    "listener/app/<name>/<id>/<id>)",
+)
+_TARGET_GROUP_ARN = Form(
+    re.compile(
+        _ARN_HEAD.format(service="elasticloadbalancing")
+        + r"targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$"
+    ),
+    "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)",
 )
 # A complete secret ARN, with the six random characters Secrets Manager appends, so the read
 # grant names exactly one secret instead of a wildcard.
-_SECRET_ARN = re.compile(
-    _ARN_HEAD.format(service="secretsmanager") + r"secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$"
+_SECRET_ARN = Form(
+    re.compile(
+        _ARN_HEAD.format(service="secretsmanager") + r"secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$"
+    ),
+    "a complete secret ARN, ending in the 6-character suffix "
+    "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)",
 )
-_TOPIC_ARN = re.compile(_ARN_HEAD.format(service="sns") + r"[A-Za-z0-9_-]{1,256}$")
+_TOPIC_ARN = Form(
+    re.compile(_ARN_HEAD.format(service="sns") + r"[A-Za-z0-9_-]{1,256}$"),
+    "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+)
 # RFC 9110 token characters; ALB allows header names up to 40 characters.
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$")
+_HEADER_NAME = Form(
+    re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$"), "an HTTP header name of 1-40 characters"
+)
+_NO_SPACES = Form(re.compile(r"^\S+$"), "a non-empty string without spaces")
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -129,7 +153,7 @@ class ListenerSettings:
     @property
     def load_balancer_full_name(self) -> str:
         """``app/<name>/<id>``, the ``LoadBalancer`` dimension of the ALB's metrics."""
-        match = _LISTENER_ARN.match(self.listener_arn)
+        match = _LISTENER_ARN.pattern.match(self.listener_arn)
         if match is None:  # pragma: no cover - validated on load
             raise ConfigError(f"invalid listener ARN {self.listener_arn!r}")
         return match.group("load_balancer")
@@ -211,10 +235,10 @@ def load_environment(environments: object, name: str) -> EnvironmentSettings:
         as_mapping(environments[name], f"{CONTEXT_KEY}.{name}"), f"{CONTEXT_KEY}.{name}"
     )
 
-    account = block.string("account", pattern=_ACCOUNT)
-    region = block.string("region", pattern=_REGION)
+    account = block.string("account", form=_ACCOUNT)
+    region = block.string("region", form=_REGION)
     arns = _ArnCheck(account=account, region=region)
-    name_prefix = block.string("name_prefix", pattern=_NAME_PREFIX, default=f"scorer-{name}")
+    name_prefix = block.string("name_prefix", form=_NAME_PREFIX, default=f"scorer-{name}")
     settings = EnvironmentSettings(
         name=name,
         account=account,
@@ -235,8 +259,8 @@ def load_environment(environments: object, name: str) -> EnvironmentSettings:
 
 
 def _network(block: ContextReader, region: str) -> NetworkSettings:
-    subnets = block.string_list("private_subnet_ids", pattern=_SUBNET_ID)
-    zones = block.string_list("availability_zones", pattern=_AVAILABILITY_ZONE, unique=False)
+    subnets = block.string_list("private_subnet_ids", form=_SUBNET_ID)
+    zones = block.string_list("availability_zones", form=_AVAILABILITY_ZONE, unique=False)
     if len(zones) != len(subnets):
         raise ConfigError(
             f"{block.path}.availability_zones: needs one zone per private subnet "
@@ -245,10 +269,10 @@ def _network(block: ContextReader, region: str) -> NetworkSettings:
     if not all(zone.startswith(region) for zone in zones):
         raise ConfigError(f"{block.path}.availability_zones: zones must be in {region}")
     settings = NetworkSettings(
-        vpc_id=block.string("vpc_id", pattern=_VPC_ID),
+        vpc_id=block.string("vpc_id", form=_VPC_ID),
         private_subnet_ids=subnets,
         availability_zones=zones,
-        security_group_id=block.string("security_group_id", pattern=_SECURITY_GROUP_ID),
+        security_group_id=block.string("security_group_id", form=_SECURITY_GROUP_ID),
     )
     block.finish()
     return settings
@@ -270,7 +294,7 @@ def _function(env_block: ContextReader, arns: _ArnCheck) -> FunctionSettings:
         reserved_concurrency=reserved,
         log_retention_days=retention,
         otel_service_name=block.string(
-            "otel_service_name", pattern=re.compile(r"^\S+$"), default=DEFAULT_OTEL_SERVICE_NAME
+            "otel_service_name", form=_NO_SPACES, default=DEFAULT_OTEL_SERVICE_NAME
         ),
         settings_secret_arn=arns.check(block, "settings_secret_arn", _SECRET_ARN),
         service_environment=_service_environment(
@@ -327,7 +351,7 @@ def _routing(block: ContextReader, arns: _ArnCheck) -> RoutingSettings:
     mode = block.string("mode")
     if mode not in ROUTING_MODES:
         raise ConfigError(f"{block.path}.mode: {mode!r} is not one of {', '.join(ROUTING_MODES)}")
-    header_name = block.string("header_name", pattern=_HEADER_NAME, default=DEFAULT_HEADER_NAME)
+    header_name = block.string("header_name", form=_HEADER_NAME, default=DEFAULT_HEADER_NAME)
     header_value = block.string("header_value", default=DEFAULT_HEADER_VALUE)
     if not 1 <= len(header_value) <= 128:
         raise ConfigError(f"{block.path}.header_value: must be 1-128 characters")
@@ -359,7 +383,7 @@ def _listener(
     arns: _ArnCheck,
 ) -> ListenerSettings:
     listener_arn = arns.check(block, "listener_arn", _LISTENER_ARN)
-    security_group_id = block.string("security_group_id", pattern=_SECURITY_GROUP_ID)
+    security_group_id = block.string("security_group_id", form=_SECURITY_GROUP_ID)
     declare_legacy_rules = block.boolean("declare_legacy_rules")
     routes_block = block.child("routes")
     route_settings = []
@@ -411,9 +435,9 @@ class _ArnCheck:
     account: str
     region: str
 
-    def check(self, block: ContextReader, key: str, pattern: re.Pattern[str]) -> str:
-        arn = block.string(key, pattern=pattern)
-        match = pattern.match(arn)
+    def check(self, block: ContextReader, key: str, form: Form) -> str:
+        arn = block.string(key, form=form)
+        match = form.pattern.match(arn)
         assert match is not None
         if (match.group("account"), match.group("region")) != (self.account, self.region):
             raise ConfigError(
