@@ -11,13 +11,13 @@ propagates and the caller's transaction rolls back whole.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from pg8000.exceptions import DatabaseError, InterfaceError
 
-from service import telemetry
+from service import human_points, telemetry
 from service.db import ceramic_cache, communities, hash_links, passports
 from service.db.ceramic_cache import CachedStamp
 from service.db.communities import Community, ScorerConfig
@@ -51,10 +51,6 @@ class ScoringOutcome:
     kept: list[LoadedStamp]
 
 
-# Extra writes that belong to a DONE score (human points); called inside the pipeline's savepoint.
-AfterScore = Callable[[Transaction, Community, str, StoredScore, list[LoadedStamp]], None]
-
-
 def score_passport(
     tx: Transaction,
     *,
@@ -62,7 +58,6 @@ def score_passport(
     address: str,
     settings: Settings,
     now: datetime,
-    after_score: AfterScore | None = None,
 ) -> ScoringOutcome:
     config = communities.scorer_config(tx, community)
     if config.scorer_type is None or config.threshold is None:
@@ -78,7 +73,7 @@ def score_passport(
         with tx.savepoint():
             stored, kept = _score(
                 tx, stamps, community=community, address=address, config=config,
-                settings=settings, now=now, after_score=after_score, passport_id=passport_id,
+                settings=settings, now=now, passport_id=passport_id,
             )
     except Exception as exc:  # noqa: BLE001 - the reference stores any scoring error on the score
         if _is_infrastructure(exc):
@@ -114,7 +109,6 @@ def _score(
     config: ScorerConfig,
     settings: Settings,
     now: datetime,
-    after_score: AfterScore | None,
     passport_id: int,
 ) -> tuple[StoredScore, list[LoadedStamp]]:
     with telemetry.span("scoring.verify", **{"stamps.count": len(stamps)}) as span:
@@ -140,8 +134,9 @@ def _score(
         )
         stored = StoredScore.done(address, result)
         span.set_attribute("score.passing", bool(result.score))
-    if after_score is not None:
-        after_score(tx, community, address, stored, plan.kept)
+    human_points.record_for_score(
+        tx, community=community, stored=stored, kept=plan.kept, settings=settings, now=now
+    )
     return stored, plan.kept
 
 
@@ -205,7 +200,11 @@ def _attempt_dedup(
 
 
 def _is_infrastructure(exc: BaseException) -> bool:
-    return isinstance(exc, (DatabaseUnavailable, InterfaceError, OSError)) or is_unavailable(exc)
+    """Failures that must not be stored as an ERROR score: the database is unreachable, or a
+    statement of ours is malformed (SQLSTATE class 42), which is a bug to surface as a 500."""
+    if isinstance(exc, (DatabaseUnavailable, InterfaceError, OSError)) or is_unavailable(exc):
+        return True
+    return (sqlstate(exc) or "").startswith("42")
 
 
 def _error_message(exc: Exception) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import falcon
 
-from service import telemetry
+from service import human_points, telemetry
 from service.auth import api_key
 from service.db import analytics, communities
 from service.db.connection import Database, Transaction
@@ -17,7 +17,7 @@ from service.domain.addresses import normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
 from service.errors import ApiError, NotFound, ValidationFailed
-from service.pipeline import AfterScore, score_passport
+from service.pipeline import score_passport
 from service.settings import Settings
 
 # Headers whose values never reach the analytics table.
@@ -27,12 +27,9 @@ NO_SCORER = "No scorer matches the given criteria."
 
 
 class V2ScoreResource:
-    def __init__(
-        self, *, settings: Settings, db: Database, after_score: AfterScore | None = None
-    ) -> None:
+    def __init__(self, *, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._db = db
-        self._after_score = after_score
 
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, scorer_id: str, address: str
@@ -82,10 +79,16 @@ class V2ScoreResource:
                 raise NotFound(NO_SCORER)
             normalized = normalize_address(address)
             outcome = score_passport(
-                tx, community=community, address=normalized, settings=self._settings,
-                now=now, after_score=self._after_score,
+                tx, community=community, address=normalized, settings=self._settings, now=now
             )
-            body = v2_response(outcome.stored)
+            points, possible = (None, None)
+            # Decision 7: points only on request (exactly "true"), when reporting is on and the
+            # community is in the program; otherwise both members are null.
+            if req.get_param("include_human_points") == "true":
+                points, possible = human_points.points_payload(
+                    tx, address=normalized, community=community, settings=self._settings
+                )
+            body = v2_response(outcome.stored, points_data=points, possible_points_data=possible)
         except ApiError as exc:
             self._record(tx, req, auth.key_id, response=None, error=exc)
             return {}, exc

@@ -1,0 +1,123 @@
+"""registry_humanpoints*, plus the address lists the bonuses read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.db.connection import Transaction
+from service.db.jsonb import dumps
+from service.domain.human_points import (
+    LIST_BONUSES,
+    METAMASK_OG_ACTION,
+    METAMASK_OG_CAP,
+    METAMASK_OG_LIST,
+    SCORING_BONUS_COMMUNITIES,
+    ActionRow,
+    PointsGroup,
+)
+
+# Bonus rows follow the stamp rows, in the reference's order: SCB, MM2, SOG, TCO.
+_BONUS_ORDER_BASE = 1_000_000
+
+_RECORD_SQL = f"""
+WITH qualified AS (
+    INSERT INTO registry_humanpointscommunityqualifiedusers (address, community_id)
+    VALUES (:address, :community_id)
+    ON CONFLICT (address, community_id) DO NOTHING
+    RETURNING 1
+), qualified_count AS (
+    -- The statement's snapshot does not see the row inserted above; add it back.
+    SELECT (SELECT count(*) FROM registry_humanpointscommunityqualifiedusers
+            WHERE address = :address) + (SELECT count(*) FROM qualified) AS n
+), candidates AS (
+    SELECT e.ord, e.v->>'action' AS action, e.v->>'tx_hash' AS tx_hash,
+           e.v->>'provider' AS provider
+    FROM jsonb_array_elements(CAST(:stamp_rows AS jsonb)) WITH ORDINALITY AS e(v, ord)
+    -- One Human Key per provider per address, whatever nullifier it was first seen with.
+    WHERE e.v->>'action' <> 'HKY' OR NOT EXISTS (
+        SELECT 1 FROM registry_humanpoints h
+        WHERE h.address = :address AND h.action = 'HKY' AND h.provider = e.v->>'provider')
+    UNION ALL
+    SELECT {_BONUS_ORDER_BASE} + 1, 'SCB', '', '' FROM qualified_count
+    WHERE n >= {SCORING_BONUS_COMMUNITIES}
+    UNION ALL
+    SELECT {_BONUS_ORDER_BASE} + 2, '{METAMASK_OG_ACTION}', '', ''
+    WHERE CAST(:metamask_enabled AS boolean)
+      AND EXISTS (SELECT 1 FROM account_addresslistmember m
+                  JOIN account_addresslist l ON l.id = m.list_id
+                  WHERE l.name = '{METAMASK_OG_LIST}' AND m.address = :address)
+      AND (SELECT count(*) FROM registry_humanpoints
+           WHERE action = '{METAMASK_OG_ACTION}') < {METAMASK_OG_CAP}
+    UNION ALL
+    SELECT {_BONUS_ORDER_BASE} + 2 + b.ord, b.v->>'action', '', ''
+    FROM jsonb_array_elements(CAST(:list_bonuses AS jsonb)) WITH ORDINALITY AS b(v, ord)
+    WHERE EXISTS (SELECT 1 FROM account_addresslistmember m
+                  JOIN account_addresslist l ON l.id = m.list_id
+                  WHERE l.name = b.v->>'list_name' AND m.address = :address)
+)
+INSERT INTO registry_humanpoints (address, action, "timestamp", tx_hash, chain_id, provider)
+SELECT :address, action, now(), tx_hash, 0, provider FROM candidates ORDER BY ord
+ON CONFLICT DO NOTHING
+"""
+
+
+def record_scoring_actions(
+    tx: Transaction,
+    *,
+    address: str,
+    community_id: int,
+    stamp_rows: Sequence[ActionRow],
+    metamask_enabled: bool,
+) -> None:
+    """Qualified user, stamp actions, scoring bonus and list bonuses, in one statement.
+
+    Every award is insert-if-absent on the unique (address, action, chain_id, provider, tx_hash)
+    tuple, so rescoring never duplicates or loses a row. A holder of the capped MetaMask award
+    keeps it (its row conflicts), whatever the count.
+    """
+    tx.run(
+        _RECORD_SQL,
+        address=address,
+        community_id=community_id,
+        stamp_rows=dumps(
+            [{"action": r.action, "tx_hash": r.tx_hash, "provider": r.provider} for r in stamp_rows]
+        ),
+        metamask_enabled=metamask_enabled,
+        list_bonuses=dumps([{"list_name": name, "action": action} for name, action in LIST_BONUSES]),
+    )
+
+
+@dataclass(frozen=True)
+class PointsSnapshot:
+    groups: list[PointsGroup]
+    is_eligible: bool
+    catalogue: list[tuple[str, int]]
+
+
+def points_snapshot(tx: Transaction, address: str) -> PointsSnapshot:
+    """Everything both points objects need, in one round trip."""
+    row = tx.one(
+        "SELECT"
+        " (SELECT COALESCE(jsonb_agg(jsonb_build_array(g.action, g.chain_id, g.points,"
+        "   g.multiplier) ORDER BY g.first_id), '[]'::jsonb) FROM ("
+        "   SELECT h.action, h.chain_id, sum(c.points) AS points,"
+        "    max(COALESCE(m.multiplier, 1)) AS multiplier, min(h.id) AS first_id"
+        "   FROM registry_humanpoints h"
+        "   JOIN registry_humanpointsconfig c ON c.action = h.action AND c.active"
+        "   LEFT JOIN registry_humanpointsmultiplier m ON m.address = h.address"
+        "   WHERE h.address = :address AND h.action <> 'HIM'"
+        "   GROUP BY h.address, h.action, h.chain_id) g),"
+        " EXISTS (SELECT 1 FROM registry_humanpointscommunityqualifiedusers"
+        "   WHERE address = :address),"
+        " (SELECT COALESCE(jsonb_agg(jsonb_build_array(action, points) ORDER BY id),"
+        "   '[]'::jsonb) FROM registry_humanpointsconfig WHERE active)",
+        address=address,
+    )
+    assert row is not None
+    groups_json, eligible, catalogue_json = row
+    return PointsSnapshot(
+        groups=[PointsGroup(str(a), int(c), int(p), int(m)) for a, c, p, m in groups_json],
+        is_eligible=bool(eligible),
+        catalogue=[(str(action), int(points)) for action, points in catalogue_json],
+    )

@@ -1,0 +1,61 @@
+"""Human Points: the writes of a passing scoring run and the points objects of responses.
+
+Switched by HUMAN_POINTS_WRITE_ENABLED (writes, with HUMAN_POINTS_START_TIMESTAMP and
+HUMAN_POINTS_MTA_ENABLED) and HUMAN_POINTS_ENABLED (reporting), and per community by
+`account_community.human_points_program`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from service import telemetry
+from service.db import human_points as points_db
+from service.db.communities import Community
+from service.db.connection import Transaction
+from service.domain import human_points as rules
+from service.domain.credentials import LoadedStamp
+from service.domain.scoring import StoredScore
+from service.settings import Settings
+
+
+def record_for_score(
+    tx: Transaction,
+    *,
+    community: Community,
+    stored: StoredScore,
+    kept: Sequence[LoadedStamp],
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Runs inside the scoring savepoint: a failure here turns the score into an ERROR score."""
+    if not rules.writes_apply(
+        write_enabled=settings.human_points_write_enabled,
+        program_community=community.human_points_program,
+        binary_score=stored.score,
+        start_timestamp=settings.human_points_start_timestamp,
+        now=now,
+    ):
+        return
+    with telemetry.span("scoring.human_points"):
+        points_db.record_scoring_actions(
+            tx,
+            address=stored.address,
+            community_id=community.id,
+            stamp_rows=rules.stamp_actions(kept),
+            metamask_enabled=settings.human_points_mta_enabled,
+        )
+
+
+def points_payload(
+    tx: Transaction, *, address: str, community: Community, settings: Settings
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(points_data, possible_points_data), or (None, None) where points are not reported."""
+    if not (settings.human_points_enabled and community.human_points_program):
+        return None, None
+    snapshot = points_db.points_snapshot(tx, address)
+    earned = rules.points_data(snapshot.groups, is_eligible=snapshot.is_eligible)
+    possible = rules.possible_points_data(snapshot.catalogue, multiplier=earned["multiplier"])
+    return earned, possible
