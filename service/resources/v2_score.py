@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,9 +17,11 @@ from service.db.connection import Database, Transaction
 from service.domain.addresses import normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
-from service.errors import ApiError, NotFound, ValidationFailed
-from service.pipeline import score_passport
+from service.errors import ApiError, InternalError, NotFound, ValidationFailed
+from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
 from service.settings import Settings
+
+log = logging.getLogger("service.v2_score")
 
 # Headers whose values never reach the analytics table.
 _MASKED_HEADERS = frozenset({"x-api-key", "cookie", "authorization"})
@@ -35,6 +38,24 @@ class V2ScoreResource:
         self, req: falcon.Request, resp: falcon.Response, scorer_id: str, address: str
     ) -> None:
         now = datetime.now(UTC)
+        try:
+            body, failure = self._handle(req, scorer_id, address, now)
+        except ApiError:
+            raise
+        except Exception as exc:
+            # The reference's answer to any failure outside the scoring step; the transaction
+            # has already rolled back, so nothing of the request was written.
+            log.exception("scoring request failed", extra={"path": req.path})
+            raise InternalError(UNEXPECTED_SCORING_ERROR) from exc
+        if failure is not None:
+            raise failure
+        resp.media = body
+
+    def _handle(
+        self, req: falcon.Request, scorer_id: str, address: str, now: datetime
+    ) -> tuple[dict[str, Any], ApiError | None]:
+        """Runs the request in one transaction; a 4xx outcome is returned, not raised, so that
+        its analytics row commits before the error is answered."""
         with self._db.transaction() as tx:
             key = api_key.presented_key(
                 req.get_header,
@@ -46,14 +67,8 @@ class V2ScoreResource:
                     auth = api_key.authenticate(tx, key, now=now, require_read_scores=True)
                 except api_key.ApiKeyRejected as rejected:
                     self._record(tx, req, rejected.key_id, response=None, error=rejected)
-                    failure: ApiError | None = rejected
-                else:
-                    failure = None
-            if failure is None:
-                body, failure = self._score(tx, req, auth, scorer_id, address, now)
-        if failure is not None:
-            raise failure
-        resp.media = body
+                    return {}, rejected
+            return self._score(tx, req, auth, scorer_id, address, now)
 
     def _score(
         self,
