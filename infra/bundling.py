@@ -2,23 +2,19 @@
 
 The bundle is the ``service/`` package plus the wheels of ``service/requirements.txt``, which pip
 downloads for the Lambda platform (Linux arm64, CPython 3.12) whatever machine runs it. CDK's
-asset bundling calls ``PipLocalBundling`` (``cdk deploy``) and ``make package`` calls
-``build_bundle`` and ``check_bundle`` directly; both produce the same directory.
+asset bundling (``scorer_code.py``, on ``cdk deploy``) and ``make package`` both call
+``build_bundle`` and ``check_bundle``, so they produce the same directory. Nothing here imports
+CDK: packaging works without starting the jsii runtime.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsii
-from aws_cdk import ILocalBundling
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE_DIR = REPO_ROOT / "service"
@@ -161,14 +157,12 @@ def _extension_problems(path: Path, relative: Path) -> list[str]:
 
 
 def _wheel_tag_problems(wheel_file: Path, relative: Path) -> list[str]:
-    problems = []
-    for line in wheel_file.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("Tag:"):
-            continue
-        tag = line.removeprefix("Tag:").strip()
-        if not _tag_fits(tag):
-            problems.append(f"{relative.parent}: wheel tag {tag} does not fit the runtime")
-    return problems
+    # A wheel lists one Tag line per compatible interpreter (py2 and py3, say); one must fit.
+    lines = wheel_file.read_text(encoding="utf-8").splitlines()
+    tags = [line.removeprefix("Tag:").strip() for line in lines if line.startswith("Tag:")]
+    if any(_tag_fits(tag) for tag in tags):
+        return []
+    return [f"{relative.parent}: wheel tags {', '.join(tags) or '(none)'} do not fit the runtime"]
 
 
 def _tag_fits(tag: str) -> bool:
@@ -182,24 +176,3 @@ def _tag_fits(tag: str) -> bool:
         minor = python.removeprefix("cp3")
         return python.startswith("cp3") and minor.isdigit() and int(minor) <= 12
     return abi == CPYTHON_TAG
-
-
-@jsii.implements(ILocalBundling)
-class PipLocalBundling:
-    """CDK's local bundling hook: build the bundle with pip on this machine, no Docker."""
-
-    def __init__(self, *, service_dir: Path) -> None:
-        self._service_dir = service_dir
-
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
-        # Without pip here, returning False lets CDK fall back to the Docker command.
-        if importlib.util.find_spec("pip") is None:
-            return False
-        target = Path(output_dir)
-        build_bundle(target, service_dir=self._service_dir)
-        report = check_bundle(target)
-        if report.problems:
-            raise BundleError(
-                "the Lambda bundle is not fit to deploy:\n" + "\n".join(report.problems)
-            )
-        return True

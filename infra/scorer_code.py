@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import BundlingOptions, BundlingOutput
+import jsii
+from aws_cdk import BundlingOptions, BundlingOutput, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.bundling import CACHE_PATTERNS, SERVICE_DIR, PipLocalBundling
+from infra.bundling import CACHE_PATTERNS, SERVICE_DIR, BundleError, build_bundle, check_bundle
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -39,3 +42,25 @@ def scorer_code(*, service_dir: Path = SERVICE_DIR) -> lambda_.Code:
             local=PipLocalBundling(service_dir=service_dir),
         ),
     )
+
+
+@jsii.implements(ILocalBundling)
+class PipLocalBundling:
+    """CDK's local bundling hook: build the bundle with pip on this machine, no Docker."""
+
+    def __init__(self, *, service_dir: Path) -> None:
+        self._service_dir = service_dir
+
+    def try_bundle(self, output_dir: str, *_options: Any, **_keyword_options: Any) -> bool:
+        # jsii hands the bundling options over positionally; they are not needed here.
+        # Without pip here, returning False lets CDK fall back to the Docker command.
+        if importlib.util.find_spec("pip") is None:
+            return False
+        target = Path(output_dir)
+        build_bundle(target, service_dir=self._service_dir)
+        report = check_bundle(target)
+        if report.problems:
+            raise BundleError(
+                "the Lambda bundle is not fit to deploy:\n" + "\n".join(report.problems)
+            )
+        return True
