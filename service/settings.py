@@ -7,13 +7,19 @@ single secret set configures both services.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from ssl import CERT_NONE, SSLContext, create_default_context
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 # django-environ's truthy spellings; anything else (including unset) is False.
 _TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1"})
+
+# libpq's sslmode values; the last three refuse an unencrypted connection.
+_SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+_SSL_REQUIRED_MODES = frozenset({"require", "verify-ca", "verify-full"})
 
 # The reference's default trust list (api/scorer/settings/base.py).
 DEFAULT_TRUSTED_IAM_ISSUERS = (
@@ -35,6 +41,29 @@ class DatabaseTarget:
     password: str | None
     unix_sock: str | None = None
     ssl: bool = False
+    sslmode: str = "prefer"
+    sslrootcert: str | None = None
+
+    def ssl_context(self) -> SSLContext | bool | None:
+        """The `ssl_context` argument for pg8000 that gives libpq's meaning of `sslmode`.
+
+        `require` encrypts without checking the certificate (RDS certificates do not chain to
+        the system trust store); only `verify-ca` and `verify-full` check it.
+        """
+        if self.sslmode == "disable":
+            return False
+        if not self.ssl:
+            # pg8000 then uses TLS when the server offers it, without checking the certificate.
+            return None
+        cafile = None if self.sslrootcert in (None, "system") else self.sslrootcert
+        context = create_default_context(cafile=cafile)
+        # As in libpq, `require` with a root certificate given behaves like `verify-ca`.
+        if self.sslmode == "require" and cafile is None:
+            context.check_hostname = False
+            context.verify_mode = CERT_NONE
+        elif self.sslmode in ("require", "verify-ca"):
+            context.check_hostname = False
+        return context
 
 
 @dataclass(frozen=True)
@@ -84,7 +113,7 @@ class Settings:
             db_connect_timeout_s=_positive_float(env, "DB_CONNECT_TIMEOUT", 5.0),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_level=_log_level(env),
         )
 
 
@@ -92,40 +121,52 @@ def parse_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool
     raw = env.get(name)
     if raw is None:
         return default
-    return raw.strip().lower() in _TRUE_STRINGS
+    # django-environ tries an integer first, so any non-zero number is true.
+    try:
+        return int(raw) != 0
+    except ValueError:
+        return raw.strip().lower() in _TRUE_STRINGS
 
 
 def parse_database_url(url: str) -> DatabaseTarget:
     """Accepts postgres:// and postgresql:// URLs, as dj-database-url does.
 
-    A ``host`` query parameter that is a directory selects a Unix socket, the libpq convention.
+    A ``host`` query parameter that is a directory selects a Unix socket, the libpq convention;
+    ``sslmode`` and ``sslrootcert`` mean what they mean to libpq.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise SettingsError(
-            "DATABASE_URL must be a postgres:// or postgresql:// URL "
-            f"(got scheme {parts.scheme!r})"
+            f"DATABASE_URL must be a postgres:// or postgresql:// URL (got scheme {parts.scheme!r})"
         )
     database = unquote(parts.path.lstrip("/"))
     if not database:
         raise SettingsError("DATABASE_URL must name a database (postgres://user@host:5432/dbname)")
-    query = dict(
-        pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair
-    )
-    socket_dir = unquote(query.get("host", "")) or None
+    query = dict(parse_qsl(parts.query))
+    host_param = query.get("host") or None
+    socket_dir = host_param if host_param and host_param.startswith("/") else None
     try:
-        port = parts.port or 5432
+        port = parts.port if parts.port is not None else 5432
     except ValueError as exc:
         raise SettingsError(f"DATABASE_URL has an invalid port: {exc}") from None
-    sslmode = query.get("sslmode", "")
+    if port == 0:
+        raise SettingsError("DATABASE_URL has an invalid port: 0")
+    sslmode = query.get("sslmode") or "prefer"
+    if sslmode not in _SSL_MODES:
+        raise SettingsError(
+            f"DATABASE_URL has an invalid sslmode {sslmode!r} "
+            f"(one of {', '.join(sorted(_SSL_MODES))})"
+        )
     return DatabaseTarget(
-        host=parts.hostname or "localhost",
+        host=host_param if host_param and not socket_dir else parts.hostname or "localhost",
         port=port,
         database=database,
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password) if parts.password is not None else None,
         unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
-        ssl=sslmode in {"require", "verify-ca", "verify-full"},
+        ssl=sslmode in _SSL_REQUIRED_MODES,
+        sslmode=sslmode,
+        sslrootcert=query.get("sslrootcert") or None,
     )
 
 
@@ -134,6 +175,14 @@ def _required(env: Mapping[str, str], name: str) -> str:
     if not value:
         raise SettingsError(f"{name} is required but not set")
     return value
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    # Checked here: an unknown name would otherwise fail inside logging at start-up.
+    if level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL must be a logging level name like INFO (got {level!r})")
+    return level
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:

@@ -8,7 +8,6 @@ are reopened when the server has dropped them, and never sit idle inside a trans
 
 from __future__ import annotations
 
-import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,7 +97,7 @@ class Database:
                 database=target.database,
                 password=target.password,
                 unix_sock=target.unix_sock,
-                ssl_context=ssl.create_default_context() if target.ssl else None,
+                ssl_context=target.ssl_context(),
                 timeout=self._connect_timeout_s,
                 application_name=self._application_name,
                 startup_params={"statement_timeout": str(self._statement_timeout_ms)},
