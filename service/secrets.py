@@ -12,7 +12,7 @@ from typing import Any
 
 from service.settings import SettingsError
 
-SECRET_ARN_VARIABLE = "SETTINGS_SECRET_ARN"
+SECRET_ARN_VARIABLE = "SETTINGS_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 
 SecretFetcher = Callable[[str], str]
 
