@@ -92,13 +92,15 @@ class DatabaseUnavailable(ApiError):
     detail = "Service temporarily unavailable, please retry"
 
 
-def install(app: falcon.App) -> None:
+def install(app: falcon.App[Any, Any]) -> None:
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(falcon.HTTPError, _handle_falcon_http_error)
     app.add_error_handler(ApiError, _handle_api_error)
 
 
-def _handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any) -> None:
+def _handle_api_error(
+    req: falcon.Request, resp: falcon.Response, ex: ApiError, params: Any
+) -> None:
     resp.status = ex.status
     resp.media = ex.body()
     if isinstance(ex, DatabaseUnavailable):
@@ -121,11 +123,13 @@ def _handle_falcon_http_error(
         detail = ex.title or "Error"
     resp.media = {"detail": detail}
     if ex.headers:
-        for name, value in ex.headers.items():
-            resp.set_header(name, value)
+        # Falcon accepts error headers as a mapping or as (name, value) pairs.
+        resp.set_headers(ex.headers)
 
 
-def _handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+def _handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+) -> None:
     log.exception("unhandled error", extra={"path": req.path})
     resp.status = falcon.HTTP_500
     resp.media = {"detail": "Internal Server Error"}

@@ -61,7 +61,9 @@ def test_cors_preflight_is_answered_before_routing_with_the_reference_headers(
     assert result.status_code == 200
     assert result.text == ""
     assert result.headers["access-control-allow-origin"] == "*"
-    assert result.headers["access-control-allow-methods"] == "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+    assert (
+        result.headers["access-control-allow-methods"] == "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+    )
     assert result.headers["access-control-allow-headers"] == (
         "accept, accept-encoding, authorization, content-type, dnt, origin, user-agent, "
         "x-csrftoken, x-requested-with, x-api-key"
@@ -91,3 +93,23 @@ def test_every_response_carries_a_request_id(client: falcon.testing.TestClient) 
     result = client.simulate_get("/health", headers={"X-Request-Id": "abc-123"})
 
     assert result.headers["x-request-id"] == "abc-123"
+
+
+class RaisesWithHeaderPairs:
+    """A test-only resource: Falcon lets an HTTPError carry its headers as (name, value) pairs."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raise falcon.HTTPError(falcon.HTTP_429, headers=[("Retry-After", "5")])
+
+
+def test_a_falcon_error_with_header_pairs_keeps_its_headers_and_the_json_envelope(
+    settings: Settings, db: Database
+) -> None:
+    app = create_app(settings, db)
+    app.add_route("/test-only/header-pairs", RaisesWithHeaderPairs())
+
+    result = falcon.testing.TestClient(app).simulate_get("/test-only/header-pairs")
+
+    assert result.status_code == 429
+    assert result.headers["retry-after"] == "5"
+    assert set(result.json) == {"detail"}
