@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 
 from service import errors
@@ -13,7 +15,7 @@ from service.routes import add_routes
 from service.settings import Settings
 
 
-def create_app(settings: Settings, db: Database | None = None) -> falcon.App:
+def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any, Any]:
     if db is None:
         db = Database(
             settings.database,
@@ -22,10 +24,8 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App:
         )
     # `falcon.App` is looked up at call time so OpenTelemetry's Falcon instrumentor,
     # which replaces that attribute, sees every app we build.
-    app = falcon.App(
-        middleware=[RequestLogMiddleware(), CorsMiddleware()],
-        cors_enable=False,
-    )
+    middleware: list[Any] = [RequestLogMiddleware(), CorsMiddleware()]
+    app = falcon.App(middleware=middleware, cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = falcon.MEDIA_JSON
     app.req_options.default_media_type = falcon.MEDIA_JSON
@@ -39,7 +39,7 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App:
     return app
 
 
-def _use_reference_json(app: falcon.App) -> None:
+def _use_reference_json(app: falcon.App[Any, Any]) -> None:
     """Django-ninja renders with json.dumps defaults (", " and ": " separators, ASCII escapes)."""
     import json
 
