@@ -1,0 +1,194 @@
+"""Database.transaction(): all or nothing, savepoints, reconnects, and an unreachable server."""
+
+from __future__ import annotations
+
+import socket
+
+import falcon
+import falcon.testing
+import pg8000.native
+import pytest
+from pg8000.exceptions import DatabaseError
+
+from service.app import create_app
+from service.db.connection import Database
+from service.errors import DatabaseUnavailable
+from service.settings import Settings, parse_database_url
+
+INSERT_LIST = "INSERT INTO account_addresslist (name) VALUES (:name) RETURNING id"
+
+
+class Boom(Exception):
+    pass
+
+
+def list_names(admin_conn: pg8000.native.Connection) -> set[str]:
+    return {row[0] for row in admin_conn.run("SELECT name FROM account_addresslist")}
+
+
+def closed_port_url() -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Nothing listens there once the probe socket is closed.
+    return f"postgresql://postgres@127.0.0.1:{port}/scorer"
+
+
+def test_a_transaction_that_fails_midway_leaves_no_rows(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with pytest.raises(Boom), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="half-done")
+        raise Boom
+
+    assert list_names(clean_db) == set()
+
+
+def test_a_committed_transaction_persists_its_rows(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="first")
+        tx.run(INSERT_LIST, name="second")
+
+    assert list_names(clean_db) == {"first", "second"}
+
+
+def test_a_commit_refused_by_a_deferred_foreign_key_leaves_no_rows(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with pytest.raises(DatabaseError), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="orphan-parent")
+        tx.run(
+            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
+            a="0xabc",
+            l=987_654,
+        )
+
+    assert list_names(clean_db) == set()
+
+
+def test_the_next_transaction_works_after_a_refused_commit(db: Database) -> None:
+    with pytest.raises(DatabaseError), db.transaction() as tx:
+        tx.run(
+            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
+            a="0xabc",
+            l=987_654,
+        )
+
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT 1") == 1
+
+
+def test_a_statement_error_inside_a_savepoint_rolls_back_only_to_the_savepoint(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="before")
+        with pytest.raises(DatabaseError), tx.savepoint():
+            tx.run(INSERT_LIST, name="inside")
+            tx.run(INSERT_LIST, name="before")  # unique violation
+        tx.run(INSERT_LIST, name="after")
+
+    assert list_names(clean_db) == {"before", "after"}
+
+
+def test_a_savepoint_that_succeeds_keeps_its_rows(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx, tx.savepoint():
+        tx.run(INSERT_LIST, name="inside")
+
+    assert list_names(clean_db) == {"inside"}
+
+
+def test_the_connection_is_reopened_after_the_server_dropped_it(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx:
+        first_backend = tx.scalar("SELECT pg_backend_pid()")
+    # The second argument waits (up to 5 s) until the backend has really gone.
+    assert clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=first_backend) == [[True]]
+
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="after-reconnect")
+        second_backend = tx.scalar("SELECT pg_backend_pid()")
+
+    assert second_backend != first_backend
+    assert list_names(clean_db) == {"after-reconnect"}
+
+
+def test_a_connection_lost_midway_is_unavailable_and_leaves_no_rows(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with pytest.raises(DatabaseUnavailable), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="lost")
+        backend = tx.scalar("SELECT pg_backend_pid()")
+        clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=backend)
+        tx.run(INSERT_LIST, name="never")
+
+    assert list_names(clean_db) == set()
+
+
+def test_the_next_transaction_works_after_a_connection_lost_midway(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with pytest.raises(DatabaseUnavailable), db.transaction() as tx:
+        backend = tx.scalar("SELECT pg_backend_pid()")
+        clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=backend)
+        tx.run("SELECT 1")
+
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT 1") == 1
+
+
+def test_an_unreachable_database_raises_database_unavailable() -> None:
+    database = Database(parse_database_url(closed_port_url()), connect_timeout_s=2)
+
+    with pytest.raises(DatabaseUnavailable), database.transaction():
+        pass
+
+
+class OpensATransaction:
+    """A test-only resource: the smallest handler that needs the database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        with self._db.transaction() as tx:
+            resp.media = {"one": tx.scalar("SELECT 1")}
+
+
+def test_the_app_answers_503_json_when_the_database_is_unavailable(
+    settings_env: dict[str, str],
+) -> None:
+    settings = Settings.from_env({**settings_env, "DATABASE_URL": closed_port_url()})
+    database = Database(settings.database, connect_timeout_s=2)
+    app = create_app(settings, database)
+    app.add_route("/test-only/transaction", OpensATransaction(database))
+
+    result = falcon.testing.TestClient(app).simulate_get("/test-only/transaction")
+
+    assert result.status_code == 503
+    assert result.headers["content-type"].startswith("application/json")
+    assert result.json == {"detail": "Service temporarily unavailable, please retry"}
+    assert result.headers["retry-after"] == "1"
+
+
+def test_a_database_url_naming_a_socket_directory_connects_over_the_unix_socket(
+    database_url: str, admin_conn: pg8000.native.Connection
+) -> None:
+    socket_dir = admin_conn.run("SHOW unix_socket_directories")[0][0].split(",")[0].strip()
+    tcp = parse_database_url(database_url)
+    url = f"postgresql://{tcp.user}@:{tcp.port}/{tcp.database}?host={socket_dir}"
+    database = Database(parse_database_url(url))
+
+    try:
+        with database.transaction() as tx:
+            # A Unix-socket session has no server address.
+            server_address = tx.scalar("SELECT inet_server_addr()")
+    finally:
+        database.close()
+
+    assert server_address is None
