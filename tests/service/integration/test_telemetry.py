@@ -1,0 +1,155 @@
+"""Traces: a server span per request, a client span per SQL statement, and our own step spans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import falcon
+import falcon.testing
+import pytest
+from opentelemetry import trace
+from opentelemetry.instrumentation.falcon import FalconInstrumentor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from service import telemetry
+from service.app import create_app
+from service.db.connection import Database
+from service.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def session_exporter() -> InMemorySpanExporter:
+    """The global tracer provider can be set only once per process, so the session shares it."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(TracerProvider())
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+def exporter(session_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    session_exporter.clear()
+    return session_exporter
+
+
+class RunsSelects:
+    """A test-only resource that reads through the request's transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        with self._db.transaction() as tx:
+            resp.media = {
+                "one": tx.scalar("SELECT 1"),
+                "configs": tx.scalar("SELECT count(*) FROM registry_humanpointsconfig"),
+            }
+
+
+@pytest.fixture
+def traced_client(
+    exporter: InMemorySpanExporter, settings: Settings
+) -> Iterator[falcon.testing.TestClient]:
+    # Only reads, so the tables need no reset.
+    db = Database(settings.database)
+    instrumentor = FalconInstrumentor()
+    # Before create_app: the instrumentor works by replacing falcon.App.
+    instrumentor.instrument(tracer_provider=trace.get_tracer_provider())
+    try:
+        app = create_app(settings, db)
+        app.add_route("/test-only/selects", RunsSelects(db))
+        yield falcon.testing.TestClient(app)
+    finally:
+        instrumentor.uninstrument()
+        db.close()
+
+
+def spans_named(spans: tuple[ReadableSpan, ...], prefix: str) -> list[ReadableSpan]:
+    return [span for span in spans if span.name.startswith(prefix)]
+
+
+def server_span(spans: tuple[ReadableSpan, ...]) -> ReadableSpan:
+    servers = [span for span in spans if span.kind == trace.SpanKind.SERVER]
+    assert len(servers) == 1
+    return servers[0]
+
+
+def test_a_request_gets_a_server_span_with_its_route_and_status(
+    traced_client: falcon.testing.TestClient, exporter: InMemorySpanExporter
+) -> None:
+    result = traced_client.simulate_get("/test-only/selects")
+
+    assert result.status_code == 200
+    server = server_span(exporter.get_finished_spans())
+    assert server.name == "GET /test-only/selects"
+    assert server.attributes is not None
+    assert server.attributes["http.status_code"] == 200
+
+
+def test_each_sql_statement_gets_a_client_span_under_the_request_span(
+    traced_client: falcon.testing.TestClient, exporter: InMemorySpanExporter
+) -> None:
+    traced_client.simulate_get("/test-only/selects")
+
+    spans = exporter.get_finished_spans()
+    server = server_span(spans)
+    statements = spans_named(spans, "db.")
+    assert [span.name for span in statements] == ["db.SELECT", "db.SELECT"]
+    for span in statements:
+        assert span.kind == trace.SpanKind.CLIENT
+        assert span.parent is not None
+        assert span.parent.span_id == server.context.span_id
+        assert span.context.trace_id == server.context.trace_id
+
+
+def test_sql_spans_name_the_database_system_and_the_statement(
+    traced_client: falcon.testing.TestClient, exporter: InMemorySpanExporter
+) -> None:
+    traced_client.simulate_get("/test-only/selects")
+
+    attributes = [
+        dict(span.attributes or {}) for span in spans_named(exporter.get_finished_spans(), "db.")
+    ]
+    assert attributes == [
+        {"db.system": "postgresql", "db.statement": "SELECT 1"},
+        {
+            "db.system": "postgresql",
+            "db.statement": "SELECT count(*) FROM registry_humanpointsconfig",
+        },
+    ]
+
+
+def test_a_step_span_is_a_child_of_the_current_span_and_carries_its_attributes(
+    exporter: InMemorySpanExporter,
+) -> None:
+    tracer = trace.get_tracer("tests")
+
+    with (
+        tracer.start_as_current_span("request") as parent,
+        telemetry.span("scoring.dedup", scorer_id=7, stamps=3, lifo=True),
+    ):
+        pass
+
+    (step,) = spans_named(exporter.get_finished_spans(), "scoring.")
+    assert step.parent is not None
+    assert step.parent.span_id == parent.get_span_context().span_id
+    assert dict(step.attributes or {}) == {"scorer_id": 7, "stamps": 3, "lifo": True}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"OTEL_TRACES_EXPORTER": "none"},
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"},
+    ],
+)
+def test_configure_from_environment_does_nothing_without_an_exporter(
+    env: dict[str, str],
+) -> None:
+    assert telemetry.configure_from_environment(env) is False
