@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pg8000.native
@@ -36,9 +36,7 @@ class Transaction:
 
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         self.statement_count += 1
-        with _tracer.start_as_current_span(
-            _span_name(sql), kind=trace.SpanKind.CLIENT
-        ) as span:
+        with _tracer.start_as_current_span(_span_name(sql), kind=trace.SpanKind.CLIENT) as span:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
                 span.set_attribute("db.statement", sql)
@@ -124,10 +122,8 @@ class Database:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
         if conn is not None:
-            try:
+            with suppress(Exception):  # the socket may already be unusable
                 conn.close()
-            except Exception:  # noqa: BLE001 - the socket is already unusable
-                pass
 
     def _begin(self) -> pg8000.native.Connection:
         conn = self._connection()
