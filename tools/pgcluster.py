@@ -111,9 +111,19 @@ class EphemeralCluster:
                 "--no-locale",
             )
         self.port = self.port or _free_port()
-        options = f"-p {self.port} -k {self.root_dir} -c listen_addresses=127.0.0.1 {_FAST_SETTINGS}"
+        options = (
+            f"-p {self.port} -k {self.root_dir} -c listen_addresses=127.0.0.1 {_FAST_SETTINGS}"
+        )
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options, "-w", "start"
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-o",
+            options,
+            "-w",
+            "start",
         )
         self._ensure_database()
         return self.url

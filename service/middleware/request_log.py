@@ -20,10 +20,13 @@ class RequestLogMiddleware:
         lambda_context = req.env.get("apig_wsgi.context")
         request_id = getattr(lambda_context, "aws_request_id", None)
         if not request_id:
-            request_id = next(
-                (value for header in _ID_HEADERS if (value := req.get_header(header))),
-                None,
-            ) or uuid.uuid4().hex
+            request_id = (
+                next(
+                    (value for header in _ID_HEADERS if (value := req.get_header(header))),
+                    None,
+                )
+                or uuid.uuid4().hex
+            )
         req.context.request_id = request_id
         resp.set_header("X-Request-Id", request_id)
 

@@ -54,7 +54,9 @@ def _table_reset(admin_conn: pg8000.native.Connection) -> TableReset:
 
 
 @pytest.fixture
-def clean_db(admin_conn: pg8000.native.Connection, _table_reset: TableReset) -> pg8000.native.Connection:
+def clean_db(
+    admin_conn: pg8000.native.Connection, _table_reset: TableReset
+) -> pg8000.native.Connection:
     _table_reset.reset(admin_conn)
     return admin_conn
 

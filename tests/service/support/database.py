@@ -31,7 +31,9 @@ class TableReset:
 
     def reset(self, conn: pg8000.native.Connection) -> None:
         conn.run(
-            "TRUNCATE " + ", ".join(identifier(t) for t in self.tables) + " RESTART IDENTITY CASCADE"
+            "TRUNCATE "
+            + ", ".join(identifier(t) for t in self.tables)
+            + " RESTART IDENTITY CASCADE"
         )
         for table, (columns, rows) in self.seeded.items():
             column_list = ", ".join(identifier(c) for c in columns)
