@@ -56,7 +56,7 @@ bench: install
 	$(PY) -m tools.bench
 
 clean:
-	-@for pid in .data/pg/pgdata/postmaster.pid; do [ -f $$pid ] && $(PY) -m tools.run_local --stop-only; done; true
+	-@if [ -f .data/pg/pgdata/postmaster.pid ] && [ -x $(PY) ]; then $(PY) -m tools.run_local --stop; fi
 	rm -rf $(VENV) node_modules cdk.out .lambda-bundle build .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 -include infra/infra.mk

@@ -42,7 +42,9 @@ def _timestamp_or_none(value: Any) -> str | None:
     return parsed.isoformat() if parsed.tzinfo else None
 
 
-def create_account(conn: pg8000.native.Connection, *, address: str, username: str | None = None) -> int:
+def create_account(
+    conn: pg8000.native.Connection, *, address: str, username: str | None = None
+) -> int:
     now = datetime.now(UTC)
     user_id = conn.run(
         "INSERT INTO auth_user (password, last_login, is_superuser, username, first_name,"

@@ -1,0 +1,141 @@
+"""`make run`: the service on 127.0.0.1 with a throwaway database, demo data and a ready curl.
+
+Without DATABASE_URL it starts a PostgreSQL cluster under .data/pg, recreates the `scorer`
+database, applies the schema and seeds demo data. With DATABASE_URL it serves that database as
+configured by the environment. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pg8000.native
+
+from tools.demo_data import seed_demo
+from tools.pgcluster import EphemeralCluster, apply_schema
+
+DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
+
+
+def _fresh_database(cluster: EphemeralCluster) -> pg8000.native.Connection:
+    admin = pg8000.native.Connection(
+        user="postgres", host="127.0.0.1", port=cluster.port, database="postgres"
+    )
+    admin.run("DROP DATABASE IF EXISTS scorer WITH (FORCE)")
+    admin.run("CREATE DATABASE scorer")
+    admin.close()
+    conn = pg8000.native.Connection(
+        user="postgres", host="127.0.0.1", port=cluster.port, database="scorer"
+    )
+    apply_schema(conn)
+    return conn
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited early (code {server.returncode})")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not become healthy in time")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.run_local", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--stop", action="store_true", help="stop a cluster left running, then exit"
+    )
+    args = parser.parse_args(argv)
+
+    cluster = EphemeralCluster(DATA_DIR)
+    if args.stop:
+        cluster.stop()
+        return 0
+
+    # A closed terminal or a plain `kill` must clean up the way Ctrl-C does.
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+
+    env = dict(os.environ)
+    own_cluster = not env.get("DATABASE_URL")
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        banner = _prepare_database(cluster, env) if own_cluster else []
+        base_url = f"http://127.0.0.1:{args.port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(args.port)],
+            env=env,
+        )
+        _wait_until_healthy(base_url, server)
+        lines = [f"serving on {base_url}  (Ctrl-C stops the server and the database)", *banner]
+        print("\n".join(line.replace("{base_url}", base_url) for line in lines), flush=True)
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if own_cluster:
+            cluster.stop()
+    return 0
+
+
+def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[str]:
+    """Starts the cluster, makes a fresh database with demo data, and configures the server."""
+    print("starting a throwaway PostgreSQL cluster under .data/pg ...", flush=True)
+    cluster.stop()  # one left behind by a run that was killed hard
+    env["DATABASE_URL"] = cluster.start()
+    conn = _fresh_database(cluster)
+    demo = seed_demo(conn)
+    conn.close()
+    internal_token = secrets.token_urlsafe(24)
+    env.update(
+        {
+            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(32),
+            "CGRANTS_API_TOKEN": internal_token,
+            "TRUSTED_IAM_ISSUERS": json.dumps([demo.issuer_did]),
+            "CERAMIC_CACHE_SCORER_ID": str(demo.community_id),
+            "FF_API_ANALYTICS": "on",
+            "HUMAN_POINTS_ENABLED": "true",
+            "HUMAN_POINTS_WRITE_ENABLED": "true",
+        }
+    )
+    score_path = f"/v2/stamps/{demo.community_id}/score/{demo.address}"
+    return [
+        "",
+        "Demo data (printed once; every `make run` makes a new database):",
+        f"  API key:         {demo.api_key}",
+        f"  community id:    {demo.community_id}",
+        f"  demo address:    {demo.address}",
+        f"  internal token:  {internal_token}",
+        "",
+        "Score the demo address:",
+        f"  curl -s -H 'X-API-Key: {demo.api_key}' {{base_url}}{score_path}",
+        "",
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
