@@ -55,7 +55,8 @@ def create_account(
     )[0][0]
     return int(
         conn.run(
-            "INSERT INTO account_account (address, user_id) VALUES (:address, :user_id) RETURNING id",
+            "INSERT INTO account_account (address, user_id) VALUES (:address, :user_id)"
+            " RETURNING id",
             address=address.lower(),
             user_id=user_id,
         )[0][0]
