@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from service.db.connection import Transaction
+from service.db.jsonb import dumps
+from service.domain.ceramic_cache import STAMP_TYPE_V1, NewCacheRow
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,119 @@ def live_stamps(tx: Transaction, address: str) -> list[CachedStamp]:
         address=address,
     )
     return [CachedStamp(provider, stamp, updated_at) for provider, stamp, updated_at in rows]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One row of the current-stamps listing (`CachedStampResponse`)."""
+
+    id: int
+    address: str
+    provider: str
+    stamp: Any
+
+
+def current_stamps(tx: Transaction, address: str, *, v1_only: bool = True) -> list[CacheEntry]:
+    """Live, non-revoked rows of the address, by id (decision 15).
+
+    Every listing of the reference filters on type 1 except the one the bulk DELETE returns.
+    """
+    rows = tx.run(
+        "SELECT cc.id, cc.address, cc.provider, cc.stamp FROM ceramic_cache_ceramiccache cc"
+        " WHERE cc.address = :address AND cc.deleted_at IS NULL"
+        + _type_filter("cc.type", v1_only)
+        + " AND NOT EXISTS (SELECT 1 FROM ceramic_cache_revocation r"
+        "  WHERE r.ceramic_cache_id = cc.id)"
+        " ORDER BY cc.id",
+        address=address,
+    )
+    return [CacheEntry(*row) for row in rows]
+
+
+def soft_delete(
+    tx: Transaction,
+    address: str,
+    providers: Sequence[str],
+    *,
+    now: datetime,
+    v1_only: bool,
+) -> list[int]:
+    """Marks the address's live rows of these providers deleted; returns their ids.
+
+    POST and the embed write only touch type-1 rows; PATCH and DELETE touch every type.
+    """
+    if not providers:
+        return []
+    rows = tx.run(
+        "UPDATE ceramic_cache_ceramiccache SET updated_at = :now, deleted_at = :now"
+        " WHERE address = :address AND deleted_at IS NULL"
+        " AND provider = ANY(CAST(:providers AS varchar[]))"
+        + _type_filter("type", v1_only)
+        + " RETURNING id",
+        now=now,
+        address=address,
+        providers=list(providers),
+    )
+    return sorted(int(row[0]) for row in rows)
+
+
+def insert(
+    tx: Transaction,
+    address: str,
+    rows: Sequence[NewCacheRow],
+    *,
+    now: datetime,
+    source_app: int | None,
+    source_scorer_id: int | None,
+) -> None:
+    """One multi-row INSERT in the given order, so ids ascend in payload order."""
+    if not rows:
+        return
+    tx.run(
+        "INSERT INTO ceramic_cache_ceramiccache (type, address, provider, stamp, proof_value,"
+        " created_at, updated_at, deleted_at, compose_db_save_status, compose_db_stream_id,"
+        " issuance_date, expiration_date, source_app, source_scorer_id)"
+        " SELECT :v1, :address, e.v->>'provider', e.v->'stamp', e.v->>'proof_value',"
+        "  :now, :now, NULL, 'pending', '',"
+        "  CAST(e.v->>'issuance_date' AS timestamptz),"
+        "  CAST(e.v->>'expiration_date' AS timestamptz),"
+        "  CAST(:source_app AS integer), CAST(:source_scorer_id AS bigint)"
+        " FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS e(v, ord)"
+        " ORDER BY e.ord",
+        v1=STAMP_TYPE_V1,
+        address=address,
+        now=now,
+        source_app=source_app,
+        source_scorer_id=source_scorer_id,
+        rows=dumps([_row_json(row) for row in rows]),
+    )
+
+
+def replace(
+    tx: Transaction,
+    address: str,
+    rows: Sequence[NewCacheRow],
+    *,
+    now: datetime,
+    source_app: int,
+    source_scorer_id: int | None,
+) -> None:
+    """The reference's `handle_add_stamps_only` write, shared by the ceramic-cache POST
+    (source app 1) and the embed stamps endpoint (source app 2): soft-delete the address's live
+    type-1 rows of these providers, then insert the new rows."""
+    soft_delete(tx, address, [row.provider for row in rows], now=now, v1_only=True)
+    insert(tx, address, rows, now=now, source_app=source_app, source_scorer_id=source_scorer_id)
+
+
+def _type_filter(column: str, v1_only: bool) -> str:
+    return f" AND {column} = {STAMP_TYPE_V1}" if v1_only else ""
+
+
+def _row_json(row: NewCacheRow) -> dict[str, Any]:
+    return {
+        "provider": row.provider,
+        "stamp": row.stamp,
+        "proof_value": row.proof_value,
+        "issuance_date": None if row.issuance_date is None else row.issuance_date.isoformat(),
+        "expiration_date": None if row.expiration_date is None else row.expiration_date.isoformat(),
+    }
