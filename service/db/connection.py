@@ -57,14 +57,18 @@ class Transaction:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Lets a caller retry after a constraint violation without aborting the request."""
+        """Undoes only the enclosed writes when the block raises, so the request can go on
+        (retry after a constraint violation, or record an ERROR score instead)."""
         self._savepoints += 1
         name = f"sp_{self._savepoints}"
         self.run(f"SAVEPOINT {name}")
         try:
             yield
-        except DatabaseError:
-            self.run(f"ROLLBACK TO SAVEPOINT {name}")
+        except BaseException:
+            try:
+                self.run(f"ROLLBACK TO SAVEPOINT {name}")
+            except (InterfaceError, OSError):
+                pass  # the link is gone; the caller's error already says why
             raise
         else:
             self.run(f"RELEASE SAVEPOINT {name}")
