@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import falcon
 import falcon.testing
+import pg8000.native
 import pytest
 from opentelemetry import trace
 from opentelemetry.instrumentation.falcon import FalconInstrumentor
@@ -17,6 +18,7 @@ from service import telemetry
 from service.app import create_app
 from service.db.connection import Database
 from service.settings import Settings
+from tests.service.support import scenario
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +55,9 @@ class RunsSelects:
 
 @pytest.fixture
 def traced_client(
-    exporter: InMemorySpanExporter, settings: Settings
+    exporter: InMemorySpanExporter, settings: Settings, admin_conn: pg8000.native.Connection
 ) -> Iterator[falcon.testing.TestClient]:
-    # Only reads, so the tables need no reset.
+    # Only reads, so the tables need no reset; `admin_conn` makes sure the schema exists.
     db = Database(settings.database)
     instrumentor = FalconInstrumentor()
     # Before create_app: the instrumentor works by replacing falcon.App.
@@ -153,3 +155,36 @@ def test_configure_from_environment_does_nothing_without_an_exporter(
     env: dict[str, str],
 ) -> None:
     assert telemetry.configure_from_environment(env) is False
+
+
+def test_a_v2_scoring_request_traces_each_pipeline_step_with_counts_and_outcome(
+    exporter: InMemorySpanExporter,
+    clean_db: pg8000.native.Connection,
+    settings_env: dict[str, str],
+    db: Database,
+) -> None:
+    world = scenario.build(clean_db)
+    env = {**settings_env, "TRUSTED_IAM_ISSUERS": scenario.trusted_issuers_json()}
+    world.client = falcon.testing.TestClient(create_app(Settings.from_env(env), db))
+    world.cache(scenario.stamp("Google"))
+    world.cache(scenario.stamp("Github"))
+
+    assert world.score().status_code == 200
+
+    steps = {
+        s.name: dict(s.attributes or {})
+        for s in spans_named(exporter.get_finished_spans(), "scoring.")
+    }
+    assert list(steps) == [
+        "scoring.auth",
+        "scoring.load",
+        "scoring.verify",
+        "scoring.dedup",
+        "scoring.score",
+        "scoring.persist",
+    ]
+    assert steps["scoring.load"] == {"stamps.loaded": 2}
+    assert steps["scoring.verify"] == {"stamps.count": 2, "stamps.valid": 2}
+    assert steps["scoring.dedup"] == {"stamps.kept": 2, "stamps.deduplicated": 0}
+    assert steps["scoring.score"] == {"score.passing": True}
+    assert steps["scoring.persist"] == {"outcome": "DONE"}
