@@ -6,6 +6,7 @@ import; an invocation only translates the event and calls the WSGI app.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from http import HTTPStatus
@@ -26,10 +27,35 @@ log = logging.getLogger("service.lambda")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    response = _adapter(event, context)
+    try:
+        environ_ok = _looks_like_an_http_event(event)
+        response = _adapter(event, context) if environ_ok else _malformed_event()
+    except (KeyError, TypeError, ValueError, AttributeError, UnicodeError):
+        # The event itself could not be turned into a request (bad base64, wrong field types);
+        # the app never ran, so nothing was written.
+        log.warning("malformed load balancer event", exc_info=True)
+        response = _malformed_event()
     # The ALB response format carries the reason phrase separately from the code.
     response["statusDescription"] = _status_description(response["statusCode"])
     return response
+
+
+def _looks_like_an_http_event(event: Any) -> bool:
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+        and event["path"].startswith("/")
+    )
+
+
+def _malformed_event() -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": "application/json"},
+        "isBase64Encoded": False,
+        "body": json.dumps({"detail": "Bad request"}),
+    }
 
 
 def _status_description(code: int) -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 import falcon
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -147,3 +149,76 @@ def test_base64_encoded_body_reaches_the_app_decoded(lambda_module: ModuleType) 
         "body": '{"address": "0xabc", "note": "café ✓"}',
     }
     assert response["isBase64Encoded"] is False
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda e: e.pop("httpMethod"), id="no-method"),
+        pytest.param(lambda e: e.pop("path"), id="no-path"),
+        pytest.param(lambda e: e.update(path="no-leading-slash"), id="relative-path"),
+        pytest.param(
+            lambda e: e.update(body="%%%not-base64", isBase64Encoded=True), id="bad-base64"
+        ),
+        pytest.param(lambda e: e.update(headers=["not", "a", "dict"]), id="headers-not-a-dict"),
+        pytest.param(lambda e: e.update(queryStringParameters="a=b"), id="query-not-a-dict"),
+        pytest.param(lambda e: e.update(httpMethod=None), id="method-null"),
+    ],
+)
+def test_a_malformed_event_answers_400_json_without_reaching_the_app(
+    lambda_module: ModuleType, mutate: Any
+) -> None:
+    event = load_event("alb_get_health.json")
+    mutate(event)
+
+    response = lambda_module.handler(event, LambdaContext())
+
+    assert response["statusCode"] == 400
+    assert response["statusDescription"] == "400 Bad Request"
+    assert json.loads(response["body"]) == {"detail": "Bad request"}
+
+
+def test_huge_headers_are_handled_like_any_other_request(lambda_module: ModuleType) -> None:
+    event = load_event("alb_get_health.json")
+    event["headers"]["x-padding"] = "a" * 200_000
+
+    response = lambda_module.handler(event, LambdaContext())
+
+    assert response["statusCode"] == 200
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    event=st.dictionaries(
+        st.sampled_from(
+            [
+                "httpMethod",
+                "path",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "body",
+                "isBase64Encoded",
+                "requestContext",
+            ]
+        ),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.text(max_size=30),
+            st.lists(st.text(max_size=5), max_size=3),
+            st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+        ),
+    )
+)
+def test_no_event_shape_makes_the_handler_raise(
+    lambda_module: ModuleType, event: dict[str, Any]
+) -> None:
+    response = lambda_module.handler(event, LambdaContext())
+
+    assert 200 <= response["statusCode"] < 500
+    assert response["statusDescription"].startswith(str(response["statusCode"]))
