@@ -6,6 +6,7 @@ Bodies follow the reference's envelope, ``{"detail": ...}``; nothing else builds
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import falcon
@@ -46,6 +47,33 @@ class Unauthorized(ApiError):
 
 class InvalidApiKey(Unauthorized):
     detail = "Invalid API Key."
+
+
+class InvalidToken(Unauthorized):
+    """A bearer token no token class accepts (endpoints.md §2.4).
+
+    The reference renders ninja-jwt's dict detail with `str()`, so the body's detail is the
+    Python repr of that dict with every string wrapped in `ErrorDetail`; clients see exactly
+    that text. `messages` are (token class, reason) pairs in the order the classes were tried.
+    """
+
+    def __init__(self, messages: Sequence[tuple[str, str]]) -> None:
+        super().__init__(_invalid_token_detail(messages))
+
+
+def _invalid_token_detail(messages: Sequence[tuple[str, str]]) -> str:
+    def detail(text: str) -> str:
+        return f"ErrorDetail(string={text!r}, code='token_not_valid')"
+
+    rendered = ", ".join(
+        f"{{'token_class': {detail(token_class)}, 'token_type': {detail('access')},"
+        f" 'message': {detail(message)}}}"
+        for token_class, message in messages
+    )
+    return (
+        f"{{'detail': {detail('Given token not valid for any token type')},"
+        f" 'code': {detail('token_not_valid')}, 'messages': [{rendered}]}}"
+    )
 
 
 class NotFound(ApiError):

@@ -13,8 +13,8 @@ from tests.service.support import scenario as sc
 from tests.service.support.snapshots import rows
 from tools import seed
 
-# PyJWT warns about HMAC keys shorter than 32 bytes; the reference's keys are longer too.
-SECRET_KEY = "ceramic-cache-tests-secret-key-0123456789"
+# PyJWT warns about HMAC keys shorter than the hash (up to 64 bytes for HS512); Django's are 50+.
+SECRET_KEY = "ceramic-cache-tests-secret-key-" + "0123456789abcdef" * 3
 DID_PREFIX = "did:pkh:eip155:1:"
 
 
