@@ -8,6 +8,7 @@ import falcon
 
 from service import errors
 from service.db.connection import Database
+from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
 from service.middleware.request_log import RequestLogMiddleware
 from service.resources.health import HealthResource
@@ -24,7 +25,11 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any
         )
     # `falcon.App` is looked up at call time so OpenTelemetry's Falcon instrumentor,
     # which replaces that attribute, sees every app we build.
-    middleware: list[Any] = [RequestLogMiddleware(), CorsMiddleware()]
+    middleware: list[Any] = [
+        RequestLogMiddleware(),
+        CorsMiddleware(),
+        BodyLimitMiddleware(settings.max_request_body_bytes),
+    ]
     app = falcon.App(middleware=middleware, cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = False
     app.resp_options.default_media_type = falcon.MEDIA_JSON

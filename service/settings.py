@@ -85,6 +85,7 @@ class Settings:
     siwe_jwt_public_key: str | None = None
     db_connect_timeout_s: float = 5.0
     db_statement_timeout_ms: int = 10_000
+    max_request_body_bytes: int = 1_048_576
     port: int = 8000
     log_level: str = "INFO"
 
@@ -112,6 +113,7 @@ class Settings:
             siwe_jwt_public_key=_optional(env, "SIWE_JWT_PUBLIC_KEY"),
             db_connect_timeout_s=_positive_float(env, "DB_CONNECT_TIMEOUT", 5.0),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0),
+            max_request_body_bytes=_int(env, "MAX_REQUEST_BODY_BYTES", 1_048_576, minimum=1),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             log_level=_log_level(env),
         )

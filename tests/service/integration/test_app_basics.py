@@ -113,3 +113,28 @@ def test_a_falcon_error_with_header_pairs_keeps_its_headers_and_the_json_envelop
     assert result.status_code == 429
     assert result.headers["retry-after"] == "5"
     assert set(result.json) == {"detail"}
+
+
+def test_a_body_past_the_limit_is_refused_with_413_json(
+    settings_env: dict[str, str], db: Database
+) -> None:
+    small = falcon.testing.TestClient(
+        create_app(Settings.from_env({**settings_env, "MAX_REQUEST_BODY_BYTES": "64"}), db)
+    )
+
+    result = small.simulate_post("/health", body="x" * 65)
+
+    assert result.status_code == 413
+    assert result.json == {"detail": "Request body too large (limit 64 bytes)"}
+
+
+def test_a_body_within_the_limit_reaches_routing(
+    settings_env: dict[str, str], db: Database
+) -> None:
+    small = falcon.testing.TestClient(
+        create_app(Settings.from_env({**settings_env, "MAX_REQUEST_BODY_BYTES": "64"}), db)
+    )
+
+    result = small.simulate_post("/health", body="x" * 64)
+
+    assert result.status_code == 405

@@ -479,3 +479,16 @@ def test_local_server_with_a_missing_variable_exits_non_zero_naming_it() -> None
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# MAX_REQUEST_BODY_BYTES
+
+
+def test_body_limit_defaults_to_one_mebibyte() -> None:
+    assert settings_with().max_request_body_bytes == 1_048_576
+
+
+@pytest.mark.parametrize(("raw", "message"), [("0", "must be >= 1"), ("1MB", "must be an integer")])
+def test_body_limit_must_be_a_positive_integer(raw: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=f"MAX_REQUEST_BODY_BYTES {message}"):
+        settings_with(MAX_REQUEST_BODY_BYTES=raw)
