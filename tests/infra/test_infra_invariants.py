@@ -1,0 +1,176 @@
+"""A wrong or missing cdk.json value, or a broken routing invariant, fails synth by name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from infra_testing import DELETE, REPO_ROOT, build_app, cdk_context, set_path
+
+from infra.config_error import ConfigError
+from infra.invariants import PlannedRule, check_new_rules_precede_legacy, patterns_overlap
+
+INTERNAL = "environments.production.routing.internal_listener"
+PUBLIC = "environments.production.routing.public_listener"
+
+
+def synth_with(changes: dict[str, Any], *, env: str = "production") -> None:
+    context = cdk_context()
+    for path, value in changes.items():
+        set_path(context, path, value)
+    build_app(context, env=env).synth()
+
+
+def test_duplicate_priority_fails_synth() -> None:
+    with pytest.raises(ConfigError, match=r"internal_listener: duplicate priority 2091"):
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2091})
+
+
+def test_new_rule_priority_equal_to_a_legacy_rule_is_a_duplicate() -> None:
+    with pytest.raises(ConfigError, match=r"duplicate priority 2100"):
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2100})
+
+
+def test_header_rule_after_its_legacy_rule_fails_synth() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"new rule 2105 \(POST /internal/embed/stamps/\*\) of route 'embed_stamps' "
+        r"would be shadowed by the legacy rule 2100",
+    ):
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2105})
+
+
+def planned(route_key: str, kind: str, priority: int, path: str) -> PlannedRule:
+    return PlannedRule(
+        route_key=route_key,
+        kind=kind,  # type: ignore[arg-type]
+        priority=priority,
+        path_pattern=path,
+        method="GET",
+    )
+
+
+def test_new_rule_behind_an_overlapping_legacy_rule_of_another_route_is_rejected() -> None:
+    rules = [
+        planned("score", "new", 1003, "/ceramic-cache/score/*"),
+        planned("catch_all", "legacy", 1000, "/ceramic-cache/*"),
+    ]
+    with pytest.raises(ConfigError, match=r"shadowed by the legacy rule 1000 .* 'catch_all'"):
+        check_new_rules_precede_legacy("listener", rules)
+
+
+def test_legacy_rule_on_other_paths_may_come_first() -> None:
+    rules = [
+        planned("score", "new", 1003, "/ceramic-cache/score/*"),
+        planned("weights", "legacy", 1000, "/ceramic-cache/weights"),
+    ]
+    check_new_rules_precede_legacy("listener", rules)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"new": 60, "legacy": 60}, r"weights must sum to 100, got new=60 \+ legacy=60"),
+        ({"new": 101, "legacy": -1}, r"weights.new: 101 is above the maximum 100"),
+        ({"new": -10, "legacy": 110}, r"weights.new: -10 is below the minimum 0"),
+        ({"new": "50", "legacy": 50}, r"weights.new: expected an integer, got '50'"),
+        ({"new": 50}, r"weights.legacy: missing"),
+    ],
+)
+def test_bad_weights_fail_synth(weights: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        synth_with({"environments.staging.routing.weights": weights}, env="staging")
+
+
+def test_weighted_mode_without_weights_fails_synth() -> None:
+    with pytest.raises(ConfigError, match=r"environments.staging.routing.weights: missing"):
+        synth_with({"environments.staging.routing.weights": DELETE}, env="staging")
+
+
+def test_missing_listener_arn_fails_synth() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"environments.production.routing.internal_listener.listener_arn: missing "
+        r"\(expected an ALB listener ARN",
+    ):
+        synth_with({f"{INTERNAL}.listener_arn": DELETE})
+
+
+def test_listener_arn_of_another_account_fails_synth() -> None:
+    arn = "arn:aws:elasticloadbalancing:us-west-2:999999999999:listener/app/x/0a1b/2c3d"
+    with pytest.raises(ConfigError, match=r"not in the environment's account 333333333333"):
+        synth_with({f"{PUBLIC}.listener_arn": arn})
+
+
+def test_target_group_name_over_32_characters_fails_synth() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"'passport-scorer-production-public' is 33 characters; AWS allows at most 32",
+    ):
+        synth_with({"environments.production.name_prefix": "passport-scorer-production"})
+
+
+@pytest.mark.parametrize(
+    "name", ["DATABASE_URL", "SECRET_KEY", "CGRANTS_API_TOKEN", "REDIS_PASSWORD", "DEMO_API_KEY"]
+)
+def test_secret_looking_service_setting_fails_synth(name: str) -> None:
+    with pytest.raises(ConfigError, match=rf"service_environment.{name}: looks like a secret"):
+        synth_with({f"environments.production.service_environment.{name}": "value"})
+
+
+def test_unknown_key_fails_synth() -> None:
+    with pytest.raises(ConfigError, match=r"function: unknown key\(s\) memory"):
+        synth_with({"environments.production.function.memory": 512})
+
+
+def test_unknown_environment_fails_synth() -> None:
+    with pytest.raises(ConfigError, match=r"environments.prod: unknown environment"):
+        synth_with({}, env="prod")
+
+
+def test_cdk_app_exits_with_the_message_instead_of_a_trace(tmp_path: Any) -> None:
+    context = set_path(cdk_context(), f"{INTERNAL}.listener_arn", DELETE)
+    # The CDK CLI hands context and output directory to the app through these variables.
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**context, "bundle": "false", "env": "production"}),
+        "CDK_OUTDIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "cdk.json context error: environments.production.routing.internal_listener.listener_arn:"
+        " missing (expected an ALB listener ARN (arn:aws:elasticloadbalancing:<region>:"
+        "<account>:listener/app/<name>/<id>/<id>))"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        ("/internal/embed/stamps/*", "/internal/embed/stamps/*", True),
+        ("/internal/embed/stamps/*", "/internal/*", True),
+        ("/internal/embed/stamps/*", "/internal/embed/score/*", False),
+        ("/v2/stamps/*/score/*", "/v2/stamps/1/score/0xab", True),
+        ("/v2/stamps/*/score/*", "/ceramic-cache/score/*", False),
+        ("/a?c", "/abc", True),
+        ("/a?c", "/ac", False),
+        ("*", "/anything", True),
+    ],
+)
+def test_path_patterns_overlap_only_when_one_path_matches_both(
+    a: str, b: str, overlap: bool
+) -> None:
+    assert patterns_overlap(a, b) is overlap
+    assert patterns_overlap(b, a) is overlap
