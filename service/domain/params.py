@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
 
-from service.errors import ValidationFailed
+from service.errors import NotFound, ValidationFailed
 
 _INT = TypeAdapter(int)
 
@@ -26,3 +26,11 @@ def parse_int(value: str, *, loc: list[str | int]) -> int:
 
 def fits_bigint(value: int) -> bool:
     return BIGINT_MIN <= value <= BIGINT_MAX
+
+
+def route_int(value: str) -> int:
+    """Django's `{int:...}` path converter: ASCII digits only. Any other segment does not match
+    the route at all, so it is the generic 404, before authentication or validation."""
+    if not value.isascii() or not value.isdigit():
+        raise NotFound()
+    return int(value)
