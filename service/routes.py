@@ -5,11 +5,27 @@ from __future__ import annotations
 import falcon
 
 from service.db.connection import Database
+from service.resources import internal
 from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
 
 
-def add_routes(app: falcon.App, *, settings: Settings, db: Database) -> None:
+def add_routes(
+    app: falcon.App[falcon.Request, falcon.Response], *, settings: Settings, db: Database
+) -> None:
     app.add_route(
         "/v2/stamps/{scorer_id}/score/{address}", V2ScoreResource(settings=settings, db=db)
     )
+
+    # Internal API (internal load balancer, internal key).
+    for path, internal_resource in (
+        ("/internal/score/v2/{scorer_id}/{address}", internal.InternalScoreResource),
+        ("/internal/check-bans", internal.CheckBansResource),
+        ("/internal/check-revocations", internal.CheckRevocationsResource),
+        ("/internal/stake/gtc/{address}", internal.GtcStakeResource),
+        ("/internal/stake/legacy-gtc/{address}/{round_id}", internal.LegacyGtcStakeResource),
+        ("/internal/cgrants/contributor_statistics", internal.ContributorStatisticsResource),
+        ("/internal/allow-list/{list_name}/{address}", internal.AllowListResource),
+        ("/internal/customization/credential/{provider_id}", internal.CustomCredentialResource),
+    ):
+        app.add_route(path, internal_resource(settings=settings, db=db))
