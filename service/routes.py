@@ -5,7 +5,7 @@ from __future__ import annotations
 import falcon
 
 from service.db.connection import Database
-from service.resources import internal
+from service.resources import embed, internal
 from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
 
@@ -16,6 +16,16 @@ def add_routes(
     app.add_route(
         "/v2/stamps/{scorer_id}/score/{address}", V2ScoreResource(settings=settings, db=db)
     )
+
+    # Embed (internal load balancer).
+    for path, embed_resource in (
+        ("/internal/embed/validate-api-key", embed.ValidateApiKeyResource),
+        ("/internal/embed/stamps/{address}", embed.EmbedStampsResource),
+        ("/internal/embed/score/{scorer_id}/{address}", embed.EmbedScoreResource),
+        ("/internal/embed/weights", embed.EmbedWeightsResource),
+        ("/internal/embed/config", embed.EmbedConfigResource),
+    ):
+        app.add_route(path, embed_resource(settings=settings, db=db))
 
     # Internal API (internal load balancer, internal key).
     for path, internal_resource in (

@@ -37,3 +37,11 @@ def store_sha256(tx: Transaction, key_id: str, value: str) -> None:
         value=value,
         id=key_id,
     )
+
+
+def embed_rate_limit(tx: Transaction, key_id: str) -> str | None:
+    """The key's `embed_rate_limit` ("125/15m", "350/15m", "2000/15m", "" or NULL)."""
+    value = tx.scalar(
+        "SELECT embed_rate_limit FROM account_accountapikey WHERE id = :id", id=key_id
+    )
+    return None if value is None else str(value)
