@@ -5,7 +5,7 @@ from __future__ import annotations
 import falcon
 
 from service.db.connection import Database
-from service.resources import embed, internal
+from service.resources import ceramic_cache, embed, internal
 from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
 
@@ -16,6 +16,15 @@ def add_routes(
     app.add_route(
         "/v2/stamps/{scorer_id}/score/{address}", V2ScoreResource(settings=settings, db=db)
     )
+
+    # Ceramic cache (the Passport app; bearer tokens on the stamp writes and the score).
+    for path, ceramic_resource in (
+        ("/ceramic-cache/stamps/bulk", ceramic_cache.BulkStampsResource),
+        ("/ceramic-cache/score/{address}", ceramic_cache.ScoreResource),
+        ("/ceramic-cache/stamp", ceramic_cache.StampResource),
+        ("/ceramic-cache/weights", ceramic_cache.WeightsResource),
+    ):
+        app.add_route(path, ceramic_resource(settings=settings, db=db))
 
     # Embed (internal load balancer).
     for path, embed_resource in (

@@ -99,8 +99,23 @@ def record_dedup_events(
         community_id=community_id,
         rows=dumps(
             [
-                dedup_data(nullifiers=ev.nullifiers, provider=ev.provider, community_id=community_id)
+                dedup_data(
+                    nullifiers=ev.nullifiers, provider=ev.provider, community_id=community_id
+                )
                 for ev in events
             ]
         ),
     )
+
+
+def find_score(tx: Transaction, address: str, community_id: int) -> StoredScore | None:
+    """The stored score of the address's passport in the community, as it was last saved."""
+    row = tx.one(
+        "SELECT p.address, s.score, s.status, s.last_score_timestamp, s.error, s.evidence,"
+        " s.stamp_scores, s.stamps, s.expiration_date"
+        " FROM registry_score s JOIN registry_passport p ON p.id = s.passport_id"
+        " WHERE p.address = :address AND p.community_id = :community_id",
+        address=address,
+        community_id=community_id,
+    )
+    return StoredScore(*row) if row else None

@@ -156,10 +156,9 @@ def rows_to_insert(items: Sequence[StampItem], *, only_with_stamp: bool) -> list
     return rows
 
 
-def is_stale(stored: StoredScore | None, *, now: datetime) -> bool:
-    """Decision 9: a stored score is served unless missing or past its expiration date."""
-    if stored is None:
-        return True
+def is_expired(stored: StoredScore, *, now: datetime) -> bool:
+    """Decision 9: a stored score is served until its expiration date has passed; one without
+    an expiration date (no stamps, or an ERROR score) never expires."""
     return stored.expiration_date is not None and stored.expiration_date < now
 
 
