@@ -72,10 +72,16 @@ def score_passport(
     try:
         with tx.savepoint():
             stored, kept = _score(
-                tx, stamps, community=community, address=address, config=config,
-                settings=settings, now=now, passport_id=passport_id,
+                tx,
+                stamps,
+                community=community,
+                address=address,
+                config=config,
+                settings=settings,
+                now=now,
+                passport_id=passport_id,
             )
-    except Exception as exc:  # noqa: BLE001 - the reference stores any scoring error on the score
+    except Exception as exc:
         if _is_infrastructure(exc):
             raise
         message = _error_message(exc)
@@ -97,7 +103,9 @@ def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
         current = latest.get(row.provider)
         if current is None or row.updated_at > current.updated_at:
             latest[row.provider] = row
-    return [LoadedStamp(provider=row.provider, credential=row.credential) for row in latest.values()]
+    return [
+        LoadedStamp(provider=row.provider, credential=row.credential) for row in latest.values()
+    ]
 
 
 def _score(
@@ -120,7 +128,11 @@ def _score(
         raise ScoringFailure("Invalid rule")
     with telemetry.span("scoring.dedup") as span:
         plan = deduplicate(
-            tx, valid, community_id=community.id, address=address, now=now,
+            tx,
+            valid,
+            community_id=community.id,
+            address=address,
+            now=now,
             multi_nullifier=settings.ff_multi_nullifier,
         )
         span.set_attribute("stamps.kept", len(plan.kept))
@@ -156,7 +168,9 @@ def deduplicate(
     for _attempt in range(DEDUP_ATTEMPTS):
         try:
             with tx.savepoint():
-                plan = _attempt_dedup(tx, stamps, hashes, community_id, address, now, multi_nullifier)
+                plan = _attempt_dedup(
+                    tx, stamps, hashes, community_id, address, now, multi_nullifier
+                )
         except _OwnershipConflict:
             failure = "Unexpected number of HashScorerLinks"
             continue
@@ -166,7 +180,9 @@ def deduplicate(
             failure = "Failed to save HashScorerLinks"
             continue
         passports.record_dedup_events(
-            tx, plan.events(multi_nullifier=multi_nullifier), address=address,
+            tx,
+            plan.events(multi_nullifier=multi_nullifier),
+            address=address,
             community_id=community_id,
         )
         return plan
@@ -191,9 +207,7 @@ def _attempt_dedup(
     hash_links.insert(tx, plan.creates, community_id)
     hash_links.claim(tx, plan.updates, address=address, now_iso=now.isoformat())
     if plan.claimed:
-        owned = hash_links.count_owned(
-            tx, plan.claimed, address=address, community_id=community_id
-        )
+        owned = hash_links.count_owned(tx, plan.claimed, address=address, community_id=community_id)
         if owned != len(plan.claimed):
             raise _OwnershipConflict()
     return plan

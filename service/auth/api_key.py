@@ -38,8 +38,9 @@ class ApiKeyRejected(InvalidApiKey):
         self.key_id = key_id
 
 
-def presented_key(get_header: Callable[[str], str | None], *, demo_key: str | None,
-                  demo_aliases: tuple[str, ...]) -> str | None:
+def presented_key(
+    get_header: Callable[[str], str | None], *, demo_key: str | None, demo_aliases: tuple[str, ...]
+) -> str | None:
     """X-API-Key first (with the demo alias mapping), else the second token of Authorization."""
     key = get_header("X-API-Key") or ""
     if key and key in demo_aliases and demo_key:

@@ -47,4 +47,3 @@ def record(tx: Transaction, row: AnalyticsRow) -> None:
             )
     except DatabaseError:
         log.exception("could not record API-key analytics", extra={"path": row.path})
-

@@ -65,10 +65,9 @@ class Transaction:
         try:
             yield
         except BaseException:
-            try:
+            # If the link is gone there is nothing to roll back; the caller's error says why.
+            with suppress(InterfaceError, OSError):
                 self.run(f"ROLLBACK TO SAVEPOINT {name}")
-            except (InterfaceError, OSError):
-                pass  # the link is gone; the caller's error already says why
             raise
         else:
             self.run(f"RELEASE SAVEPOINT {name}")

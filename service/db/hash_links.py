@@ -34,7 +34,11 @@ def insert(tx: Transaction, links: Sequence[NewLink], community_id: int) -> None
         community_id=community_id,
         rows=dumps(
             [
-                {"hash": link.hash, "address": link.address, "expires_at": link.expires_at.isoformat()}
+                {
+                    "hash": link.hash,
+                    "address": link.address,
+                    "expires_at": link.expires_at.isoformat(),
+                }
                 for link in links
             ]
         ),
@@ -51,12 +55,11 @@ def claim(tx: Transaction, updates: Sequence[LinkUpdate], *, address: str, now_i
         " FROM (SELECT CAST(e.v->>'id' AS bigint) AS id,"
         "  CAST(e.v->>'expires_at' AS timestamptz) AS expires_at"
         "  FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e(v)) u"
-        " WHERE l.id = u.id AND (l.address = :address OR l.expires_at <= CAST(:now AS timestamptz))",
+        " WHERE l.id = u.id"
+        " AND (l.address = :address OR l.expires_at <= CAST(:now AS timestamptz))",
         address=address,
         now=now_iso,
-        rows=dumps(
-            [{"id": u.link_id, "expires_at": u.expires_at.isoformat()} for u in updates]
-        ),
+        rows=dumps([{"id": u.link_id, "expires_at": u.expires_at.isoformat()} for u in updates]),
     )
 
 

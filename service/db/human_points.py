@@ -84,7 +84,9 @@ def record_scoring_actions(
             [{"action": r.action, "tx_hash": r.tx_hash, "provider": r.provider} for r in stamp_rows]
         ),
         metamask_enabled=metamask_enabled,
-        list_bonuses=dumps([{"list_name": name, "action": action} for name, action in LIST_BONUSES]),
+        list_bonuses=dumps(
+            [{"list_name": name, "action": action} for name, action in LIST_BONUSES]
+        ),
     )
 
 

@@ -115,7 +115,9 @@ def points_data(groups: Iterable[PointsGroup], *, is_eligible: bool) -> dict[str
     }
 
 
-def possible_points_data(catalogue: Iterable[tuple[str, int]], *, multiplier: int) -> dict[str, Any]:
+def possible_points_data(
+    catalogue: Iterable[tuple[str, int]], *, multiplier: int
+) -> dict[str, Any]:
     """Every active action's value; nothing earned, so zero total and not eligible."""
     return {
         "total_points": 0,

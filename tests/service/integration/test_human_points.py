@@ -1,4 +1,4 @@
-"""Human Points: what a passing scoring run writes, and the points objects the v2 endpoint reports."""
+"""Human Points: what a passing scoring run writes, and the points objects v2 reports."""
 
 from __future__ import annotations
 
@@ -38,14 +38,17 @@ def make_world(
     world = sc.build(conn, weights=WEIGHTS, threshold="1")
     conn.run(
         "UPDATE account_community SET human_points_program = :p WHERE id = :id",
-        p=program, id=world.community_id,
+        p=program,
+        id=world.community_id,
     )
     world.client = falcon.testing.TestClient(create_app(Settings.from_env(env), db))
     return world
 
 
 @pytest.fixture
-def world(clean_db: pg8000.native.Connection, db: Database, points_env: dict[str, str]) -> sc.Scenario:
+def world(
+    clean_db: pg8000.native.Connection, db: Database, points_env: dict[str, str]
+) -> sc.Scenario:
     return make_world(clean_db, db, points_env)
 
 
@@ -63,7 +66,9 @@ def add_to_list(conn: pg8000.native.Connection, name: str, address: str = sc.ADD
         n=name,
     )[0][0]
     conn.run(
-        "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)", a=address, l=list_id
+        "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
+        a=address,
+        l=list_id,
     )
 
 
@@ -149,7 +154,9 @@ def test_a_failing_score_writes_nothing(world: sc.Scenario) -> None:
     ],
 )
 def test_a_closed_write_gate_writes_nothing(
-    clean_db: pg8000.native.Connection, db: Database, points_env: dict[str, str],
+    clean_db: pg8000.native.Connection,
+    db: Database,
+    points_env: dict[str, str],
     env_change: dict[str, str],
 ) -> None:
     world = make_world(clean_db, db, {**points_env, **env_change})
@@ -185,13 +192,17 @@ def test_a_past_start_timestamp_lets_writes_through(
 def _qualify_elsewhere(world: sc.Scenario, count: int) -> None:
     for index in range(count):
         other = seed.create_community(
-            world.conn, account_id=world.account_id, scorer_id=world.scorer_id,
-            name=f"Other {index}", human_points_program=True,
+            world.conn,
+            account_id=world.account_id,
+            scorer_id=world.scorer_id,
+            name=f"Other {index}",
+            human_points_program=True,
         )
         world.conn.run(
             "INSERT INTO registry_humanpointscommunityqualifiedusers (address, community_id)"
             " VALUES (:a, :c)",
-            a=sc.ADDRESS, c=other,
+            a=sc.ADDRESS,
+            c=other,
         )
 
 
@@ -217,7 +228,7 @@ def test_qualified_in_four_communities_earns_the_scoring_bonus_once(world: sc.Sc
 
 def _fill_metamask_awards(conn: pg8000.native.Connection, count: int) -> None:
     conn.run(
-        "INSERT INTO registry_humanpoints (address, action, \"timestamp\", tx_hash, chain_id,"
+        'INSERT INTO registry_humanpoints (address, action, "timestamp", tx_hash, chain_id,'
         " provider) SELECT '0x' || lpad(to_hex(g), 40, '0'), 'MM2', now(), '', 0, ''"
         " FROM generate_series(1, :n) AS g",
         n=count,
@@ -231,7 +242,10 @@ def test_metamask_award_stops_at_the_cap(world: sc.Scenario) -> None:
 
     world.score()
 
-    mine = world.conn.run("SELECT count(*) FROM registry_humanpoints WHERE address = :a AND action = 'MM2'", a=sc.ADDRESS)
+    mine = world.conn.run(
+        "SELECT count(*) FROM registry_humanpoints WHERE address = :a AND action = 'MM2'",
+        a=sc.ADDRESS,
+    )
     assert mine == [[0]]
 
 
@@ -257,7 +271,9 @@ def test_metamask_award_needs_its_flag(
     assert "MM2" not in [row[0] for row in points_rows(clean_db)]
 
 
-@pytest.mark.parametrize(("list_name", "action"), [("SeasonedPassportOGs", "SOG"), ("TheChosenOnes", "TCO")])
+@pytest.mark.parametrize(
+    ("list_name", "action"), [("SeasonedPassportOGs", "SOG"), ("TheChosenOnes", "TCO")]
+)
 def test_list_bonus_is_awarded_to_members_only(
     world: sc.Scenario, list_name: str, action: str
 ) -> None:
@@ -275,12 +291,23 @@ def test_list_bonus_is_awarded_to_members_only(
 # --- reporting --------------------------------------------------------------------------------
 
 
-def _award(conn: pg8000.native.Connection, action: str, *, chain_id: int = 0, tx_hash: str = "",
-           provider: str = "", address: str = sc.ADDRESS) -> None:
+def _award(
+    conn: pg8000.native.Connection,
+    action: str,
+    *,
+    chain_id: int = 0,
+    tx_hash: str = "",
+    provider: str = "",
+    address: str = sc.ADDRESS,
+) -> None:
     conn.run(
-        "INSERT INTO registry_humanpoints (address, action, \"timestamp\", tx_hash, chain_id,"
+        'INSERT INTO registry_humanpoints (address, action, "timestamp", tx_hash, chain_id,'
         " provider) VALUES (:a, :action, now(), :tx, :chain, :provider)",
-        a=address, action=action, tx=tx_hash, chain=chain_id, provider=provider,
+        a=address,
+        action=action,
+        tx=tx_hash,
+        chain=chain_id,
+        provider=provider,
     )
 
 
@@ -293,7 +320,10 @@ def test_v2_reports_points_only_when_asked(world: sc.Scenario) -> None:
     assert plain.json["points_data"] is None
     assert plain.json["possible_points_data"] is None
     assert asked.json["points_data"] == {
-        "total_points": 100, "is_eligible": True, "multiplier": 1, "breakdown": {"HKY": 100},
+        "total_points": 100,
+        "is_eligible": True,
+        "multiplier": 1,
+        "breakdown": {"HKY": 100},
     }
     assert asked.json["possible_points_data"]["total_points"] == 0
 
@@ -328,7 +358,8 @@ def test_points_objects_exclude_him_break_down_pmt_per_chain_and_report_the_mult
     _award(world.conn, "HIM", chain_id=10, tx_hash="0x" + "f" * 64)
     _award(world.conn, "ISB")
     world.conn.run(
-        "INSERT INTO registry_humanpointsmultiplier (address, multiplier) VALUES (:a, 2)", a=sc.ADDRESS
+        "INSERT INTO registry_humanpointsmultiplier (address, multiplier) VALUES (:a, 2)",
+        a=sc.ADDRESS,
     )
 
     result = world.score(query="include_human_points=true")
@@ -349,13 +380,17 @@ def test_no_rows_give_the_zero_object(world: sc.Scenario) -> None:
     result = world.score(query="include_human_points=true")
 
     assert result.json["points_data"] == {
-        "total_points": 0, "is_eligible": False, "multiplier": 1, "breakdown": {},
+        "total_points": 0,
+        "is_eligible": False,
+        "multiplier": 1,
+        "breakdown": {},
     }
 
 
 def test_stored_multiplier_is_not_reported_without_counted_rows(world: sc.Scenario) -> None:
     world.conn.run(
-        "INSERT INTO registry_humanpointsmultiplier (address, multiplier) VALUES (:a, 3)", a=sc.ADDRESS
+        "INSERT INTO registry_humanpointsmultiplier (address, multiplier) VALUES (:a, 3)",
+        a=sc.ADDRESS,
     )
 
     result = world.score(query="include_human_points=true")

@@ -24,7 +24,9 @@ SECRETS = (
 
 
 @pytest.fixture
-def client(clean_db: pg8000.native.Connection, settings: Settings, db: Database) -> falcon.testing.TestClient:
+def client(
+    clean_db: pg8000.native.Connection, settings: Settings, db: Database
+) -> falcon.testing.TestClient:
     sc.build(clean_db)
     return falcon.testing.TestClient(create_app(settings, db))
 
@@ -43,7 +45,9 @@ def test_auth_failures_and_successes_log_no_secret(
     client.simulate_get(path, headers={"X-API-Key": SECRETS[2], "Cookie": f"s={SECRETS[3]}"})
     client.simulate_get(path, headers={"Authorization": f"Bearer {SECRETS[4]}"})
     client.simulate_get(path, headers={"X-API-Key": sc.API_KEY})
-    client.simulate_get(path, query_string=f"api_key={sc.API_KEY}", headers={"X-API-Key": sc.API_KEY})
+    client.simulate_get(
+        path, query_string=f"api_key={sc.API_KEY}", headers={"X-API-Key": sc.API_KEY}
+    )
     client.simulate_get("/internal/check-bans", headers={"Authorization": SECRETS[4]})
     client.simulate_get("/ceramic-cache/stamp", headers={"Authorization": f"Bearer {SECRETS[4]}"})
 

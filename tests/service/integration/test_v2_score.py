@@ -89,8 +89,17 @@ def test_response_keys_come_in_the_reference_order(world: sc.Scenario) -> None:
     result = world.score()
 
     assert list(result.json) == [
-        "address", "score", "passing_score", "last_score_timestamp", "expiration_timestamp",
-        "threshold", "error", "stamps", "points_data", "possible_points_data", "linked_score",
+        "address",
+        "score",
+        "passing_score",
+        "last_score_timestamp",
+        "expiration_timestamp",
+        "threshold",
+        "error",
+        "stamps",
+        "points_data",
+        "possible_points_data",
+        "linked_score",
     ]
     assert list(result.json["stamps"]["Google"]) == ["score", "dedup", "expiration_date"]
 
@@ -115,7 +124,9 @@ def test_stamp_whose_nullifier_another_address_holds_is_deduplicated(
     world: sc.Scenario, snapshot: SnapshotAssertion
 ) -> None:
     shared = "v0:Google:shared-account"
-    world.cache(sc.stamp("Google", address=sc.OTHER_ADDRESS, nullifiers=[shared]), address=sc.OTHER_ADDRESS)
+    world.cache(
+        sc.stamp("Google", address=sc.OTHER_ADDRESS, nullifiers=[shared]), address=sc.OTHER_ADDRESS
+    )
     world.score(sc.OTHER_ADDRESS)
     world.cache(sc.stamp("Google", nullifiers=[shared]))
     world.cache(sc.stamp("Github"))
@@ -134,7 +145,9 @@ def test_stamp_whose_nullifier_another_address_holds_is_deduplicated(
 def test_two_request_sequence_first_claimant_keeps_the_stamp(world: sc.Scenario) -> None:
     shared = "v0:Github:shared"
     world.cache(sc.stamp("Github", nullifiers=[shared]))
-    world.cache(sc.stamp("Github", address=sc.OTHER_ADDRESS, nullifiers=[shared]), address=sc.OTHER_ADDRESS)
+    world.cache(
+        sc.stamp("Github", address=sc.OTHER_ADDRESS, nullifiers=[shared]), address=sc.OTHER_ADDRESS
+    )
 
     first = world.score()
     second = world.score(sc.OTHER_ADDRESS)
@@ -154,7 +167,10 @@ def test_expired_link_of_another_address_is_taken_over(
     world.conn.run(
         "INSERT INTO registry_hashscorerlink (hash, address, expires_at, community_id)"
         " VALUES (:h, :a, :e, :c)",
-        h=shared, a=sc.OTHER_ADDRESS, e=datetime(2025, 1, 1, tzinfo=UTC), c=world.community_id,
+        h=shared,
+        a=sc.OTHER_ADDRESS,
+        e=datetime(2025, 1, 1, tzinfo=UTC),
+        c=world.community_id,
     )
     world.cache(sc.stamp("Google", nullifiers=[shared]))
 
@@ -169,7 +185,10 @@ def test_own_link_is_refreshed_with_the_stamps_expiry(world: sc.Scenario) -> Non
     world.conn.run(
         "INSERT INTO registry_hashscorerlink (hash, address, expires_at, community_id)"
         " VALUES (:h, :a, :e, :c)",
-        h=nullifier, a=sc.ADDRESS, e=datetime(2030, 1, 1, tzinfo=UTC), c=world.community_id,
+        h=nullifier,
+        a=sc.ADDRESS,
+        e=datetime(2030, 1, 1, tzinfo=UTC),
+        c=world.community_id,
     )
     world.cache(sc.stamp("Google", nullifiers=[nullifier]))
 
@@ -189,7 +208,10 @@ def test_a_link_in_another_community_does_not_clash(world: sc.Scenario) -> None:
     world.conn.run(
         "INSERT INTO registry_hashscorerlink (hash, address, expires_at, community_id)"
         " VALUES (:h, :a, :e, :c)",
-        h=shared, a=sc.OTHER_ADDRESS, e=sc.EXPIRES, c=other_community,
+        h=shared,
+        a=sc.OTHER_ADDRESS,
+        e=sc.EXPIRES,
+        c=other_community,
     )
     world.cache(sc.stamp("Google", nullifiers=[shared]))
 
@@ -203,7 +225,9 @@ def test_deduplicated_stamp_backfills_its_other_nullifiers_to_the_owner(world: s
     world.conn.run(
         "INSERT INTO registry_hashscorerlink (hash, address, expires_at, community_id)"
         " VALUES ('v0:a', :a, :e, :c)",
-        a=sc.OTHER_ADDRESS, e=sc.EXPIRES, c=world.community_id,
+        a=sc.OTHER_ADDRESS,
+        e=sc.EXPIRES,
+        c=world.community_id,
     )
     world.cache(sc.stamp("Google", nullifiers=["v0:a", "v0:b"]))
 
@@ -215,7 +239,9 @@ def test_deduplicated_stamp_backfills_its_other_nullifiers_to_the_owner(world: s
     events = rows(world.conn, "registry_event")
     assert [e["action"] for e in events] == ["LDP", "SCU"]
     assert events[0]["data"] == {
-        "nullifiers": ["v0:a", "v0:b"], "provider": "Google", "community_id": world.community_id,
+        "nullifiers": ["v0:a", "v0:b"],
+        "provider": "Google",
+        "community_id": world.community_id,
     }
 
 
@@ -223,7 +249,10 @@ def test_backfill_skips_a_nullifier_that_already_has_an_own_link(world: sc.Scena
     world.conn.run(
         "INSERT INTO registry_hashscorerlink (hash, address, expires_at, community_id)"
         " VALUES ('v0:theirs', :o, :e, :c), ('v0:mine', :me, :e, :c)",
-        o=sc.OTHER_ADDRESS, me=sc.ADDRESS, e=sc.EXPIRES, c=world.community_id,
+        o=sc.OTHER_ADDRESS,
+        me=sc.ADDRESS,
+        e=sc.EXPIRES,
+        c=world.community_id,
     )
     world.cache(sc.stamp("Google", nullifiers=["v0:theirs", "v0:mine"]))
 
@@ -250,9 +279,13 @@ def test_a_nullifier_listed_twice_in_one_request_is_claimed_once(world: sc.Scena
 @pytest.mark.parametrize(
     "make_credential",
     [
-        pytest.param(lambda: sc.stamp("Google", expires=datetime(2025, 1, 1, tzinfo=UTC)), id="expired"),
+        pytest.param(
+            lambda: sc.stamp("Google", expires=datetime(2025, 1, 1, tzinfo=UTC)), id="expired"
+        ),
         pytest.param(lambda: sc.stamp("Google", address=sc.OTHER_ADDRESS), id="did-mismatch"),
-        pytest.param(lambda: sc.stamp("Google", issuer_key=sc.OTHER_ISSUER_KEY), id="untrusted-issuer"),
+        pytest.param(
+            lambda: sc.stamp("Google", issuer_key=sc.OTHER_ISSUER_KEY), id="untrusted-issuer"
+        ),
         pytest.param(
             lambda: sc.stamp("Google", created=datetime.now(UTC) + timedelta(days=1)),
             id="future-created",
@@ -308,8 +341,11 @@ def test_unparsable_expiration_date_stores_an_error_score(
 
 
 def test_latest_row_per_provider_wins(world: sc.Scenario) -> None:
-    world.cache(sc.stamp("Google"), deleted_at=datetime(2026, 1, 2, tzinfo=UTC),
-                updated_at=datetime(2026, 1, 2, tzinfo=UTC))
+    world.cache(
+        sc.stamp("Google"),
+        deleted_at=datetime(2026, 1, 2, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 2, tzinfo=UTC),
+    )
     world.cache(sc.stamp("Google", expires=datetime(2098, 1, 1, tzinfo=UTC)))
 
     result = world.score()
@@ -358,11 +394,14 @@ def test_customization_weights_override_the_scorers(world: sc.Scenario) -> None:
         " 'Partner', 0, false) RETURNING id",
         c=world.community_id,
     )[0][0]
-    list_id = world.conn.run("INSERT INTO account_addresslist (name) VALUES ('VIP') RETURNING id")[0][0]
+    list_id = world.conn.run("INSERT INTO account_addresslist (name) VALUES ('VIP') RETURNING id")[
+        0
+    ][0]
     world.conn.run(
         "INSERT INTO account_allowlist (weight, address_list_id, customization_id)"
         " VALUES (10, :l, :c)",
-        l=list_id, c=customization,
+        l=list_id,
+        c=customization,
     )
     world.cache(sc.stamp("AllowList#VIP"))
 
@@ -477,7 +516,9 @@ def test_key_via_authorization_header_is_accepted(world: sc.Scenario) -> None:
     "headers",
     [
         pytest.param({}, id="none"),
-        pytest.param({"X-API-Key": "Unknown0.abcdefghijklmnopqrstuvwxyz012345"}, id="unknown-prefix"),
+        pytest.param(
+            {"X-API-Key": "Unknown0.abcdefghijklmnopqrstuvwxyz012345"}, id="unknown-prefix"
+        ),
         pytest.param({"Authorization": "Token"}, id="single-token-authorization"),
     ],
 )
@@ -518,7 +559,10 @@ def test_unusable_key_is_a_401_recorded_against_the_key(world: sc.Scenario, chan
     assert result.json == {"detail": "Invalid API Key."}
     [row] = _key_rows(world.conn)
     assert (row["api_key_id"], row["status_code"], row["error"], row["response"]) == (
-        world.api_key.id, 401, "Invalid API Key.", None,
+        world.api_key.id,
+        401,
+        "Invalid API Key.",
+        None,
     )
 
 
@@ -536,14 +580,18 @@ def test_pbkdf2_only_key_is_accepted_then_migrated_to_sha256(world: sc.Scenario)
 
 
 def test_stored_sha256_mismatch_does_not_fall_back_to_pbkdf2(world: sc.Scenario) -> None:
-    world.conn.run("UPDATE account_accountapikey SET hashed_key_sha256 = 'sha256$' || repeat('0', 64)")
+    world.conn.run(
+        "UPDATE account_accountapikey SET hashed_key_sha256 = 'sha256$' || repeat('0', 64)"
+    )
 
     result = world.score()
 
     assert result.status_code == 401
 
 
-def test_analytics_row_of_a_successful_request(world: sc.Scenario, snapshot: SnapshotAssertion) -> None:
+def test_analytics_row_of_a_successful_request(
+    world: sc.Scenario, snapshot: SnapshotAssertion
+) -> None:
     world.cache(sc.stamp("Google"))
 
     world.score(
@@ -577,5 +625,7 @@ def test_not_found_is_recorded_in_analytics_with_its_error(world: sc.Scenario) -
 
     [row] = _key_rows(world.conn)
     assert (row["status_code"], row["error"], row["response"]) == (
-        404, "No scorer matches the given criteria.", None,
+        404,
+        "No scorer matches the given criteria.",
+        None,
     )

@@ -90,7 +90,11 @@ def build(
     )
     community_id = seed.create_community(conn, account_id=account_id, scorer_id=scorer_id)
     key = seed.create_api_key(
-        conn, account_id=account_id, key=API_KEY, salt=API_KEY_SALT, pbkdf2_iterations=1000,
+        conn,
+        account_id=account_id,
+        key=API_KEY,
+        salt=API_KEY_SALT,
+        pbkdf2_iterations=1000,
         with_sha256=True,
     )
     return Scenario(conn, account_id, community_id, scorer_id, key)

@@ -49,7 +49,9 @@ def normalize(value: Any) -> Any:
     return value
 
 
-def rows(conn: pg8000.native.Connection, table: str, *, order_by: str = "id") -> list[dict[str, Any]]:
+def rows(
+    conn: pg8000.native.Connection, table: str, *, order_by: str = "id"
+) -> list[dict[str, Any]]:
     result = conn.run(f"SELECT * FROM {identifier(table)} ORDER BY {order_by}")
     names = [column["name"] for column in conn.columns]
     return [normalize(dict(zip(names, row, strict=True))) for row in result]
@@ -65,7 +67,9 @@ SCORING_TABLES = (
 )
 
 
-def written(conn: pg8000.native.Connection, tables: tuple[str, ...] = SCORING_TABLES) -> dict[str, Any]:
+def written(
+    conn: pg8000.native.Connection, tables: tuple[str, ...] = SCORING_TABLES
+) -> dict[str, Any]:
     return {table: rows(conn, table) for table in tables}
 
 

@@ -36,7 +36,11 @@ def test_free_nullifiers_are_claimed_in_stamp_then_nullifier_order() -> None:
     result = plan([stamp("A", ["v0:1", "v0:2"]), stamp("B", ["v0:3"])], [])
 
     assert [s.provider for s in result.kept] == ["A", "B"]
-    assert result.creates == [NewLink("v0:1", ME, EXP_AT), NewLink("v0:2", ME, EXP_AT), NewLink("v0:3", ME, EXP_AT)]
+    assert result.creates == [
+        NewLink("v0:1", ME, EXP_AT),
+        NewLink("v0:2", ME, EXP_AT),
+        NewLink("v0:3", ME, EXP_AT),
+    ]
     assert result.updates == []
 
 
@@ -82,7 +86,10 @@ def test_backfill_skips_own_and_forfeited_links() -> None:
 
 
 def test_a_later_deduplicated_stamp_of_the_same_provider_replaces_the_earlier_one() -> None:
-    links = [Link(1, "v0:1", THEM, NOW + timedelta(days=1)), Link(2, "v0:2", THEM, NOW + timedelta(days=1))]
+    links = [
+        Link(1, "v0:1", THEM, NOW + timedelta(days=1)),
+        Link(2, "v0:2", THEM, NOW + timedelta(days=1)),
+    ]
     first, second = stamp("A", ["v0:1"]), stamp("A", ["v0:2"])
 
     result = plan([first, second], links)
@@ -118,7 +125,9 @@ link_tables = st.dictionaries(
     st.tuples(st.sampled_from(ADDRESSES), st.integers(min_value=-3, max_value=3)),
 )
 stamp_lists = st.lists(
-    st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.lists(st.sampled_from(NULLIFIERS), max_size=3)),
+    st.tuples(
+        st.sampled_from(["A", "B", "C", "D"]), st.lists(st.sampled_from(NULLIFIERS), max_size=3)
+    ),
     max_size=5,
 )
 

@@ -39,7 +39,9 @@ def score(providers: list[str], weights: dict[str, Any], threshold: str = "20") 
         ({"A": 1, "B": 2}, "3"),
     ],
 )
-def test_raw_score_is_the_references_decimal_sum(weights: dict[str, Any], expected_raw: str) -> None:
+def test_raw_score_is_the_references_decimal_sum(
+    weights: dict[str, Any], expected_raw: str
+) -> None:
     result = score(list(weights), weights)
 
     assert result.evidence["rawScore"] == expected_raw
@@ -73,7 +75,9 @@ def test_stamp_scores_are_floats_and_stamp_entries_have_five_decimals() -> None:
 
     assert result.stamp_scores == {"Twitter": 0.1}
     assert result.stamps["Twitter"] == {
-        "score": "0.10000", "dedup": False, "expiration_date": "2099-12-31T23:59:59+00:00",
+        "score": "0.10000",
+        "dedup": False,
+        "expiration_date": "2099-12-31T23:59:59+00:00",
     }
 
 
@@ -82,7 +86,9 @@ def test_expiration_is_the_earliest_instant_keeping_its_offset() -> None:
 
     result = compute_score(kept, {}, weights={}, threshold=Decimal(1), now=NOW)
 
-    assert result.expiration_date == datetime(2030, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert result.expiration_date == datetime(
+        2030, 1, 1, 10, 0, tzinfo=timezone(timedelta(hours=2))
+    )
     assert result.stamps["A"]["expiration_date"] == "2030-01-01T10:00:00+02:00"
 
 
@@ -92,7 +98,11 @@ def test_deduplicated_stamp_keeps_its_raw_expiration_string() -> None:
     result = compute_score([], clashing, weights={}, threshold=Decimal(1), now=NOW)
 
     assert result.stamps == {
-        "Linkedin": {"score": "0.00000", "dedup": True, "expiration_date": "2099-12-31T23:59:59.120Z"}
+        "Linkedin": {
+            "score": "0.00000",
+            "dedup": True,
+            "expiration_date": "2099-12-31T23:59:59.120Z",
+        }
     }
 
 
@@ -118,10 +128,17 @@ def test_error_score_response_uses_the_default_threshold() -> None:
     body = v2_response(StoredScore.failed("0xabc", "Invalid rule"))
 
     assert body == {
-        "address": "0xabc", "score": "0.00000", "passing_score": False,
-        "last_score_timestamp": None, "expiration_timestamp": None, "threshold": "20.00000",
-        "error": "Invalid rule", "stamps": {}, "points_data": None,
-        "possible_points_data": None, "linked_score": None,
+        "address": "0xabc",
+        "score": "0.00000",
+        "passing_score": False,
+        "last_score_timestamp": None,
+        "expiration_timestamp": None,
+        "threshold": "20.00000",
+        "error": "Invalid rule",
+        "stamps": {},
+        "points_data": None,
+        "possible_points_data": None,
+        "linked_score": None,
     }
 
 
