@@ -6,7 +6,7 @@ from typing import Any
 
 import falcon
 
-from service import errors
+from service import errors, json_depth
 from service.db.connection import Database
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
@@ -45,9 +45,12 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any
 
 
 def _use_reference_json(app: falcon.App[Any, Any]) -> None:
-    """Django-ninja renders with json.dumps defaults (", " and ": " separators, ASCII escapes)."""
+    """Django-ninja renders with json.dumps defaults (", " and ": " separators, ASCII escapes).
+
+    Request bodies are parsed with a nesting limit (`json_depth`).
+    """
     import json
 
-    handler = falcon.media.JSONHandler(dumps=json.dumps, loads=json.loads)
+    handler = falcon.media.JSONHandler(dumps=json.dumps, loads=json_depth.loads)
     app.resp_options.media_handlers.update({falcon.MEDIA_JSON: handler})
     app.req_options.media_handlers.update({falcon.MEDIA_JSON: handler})
