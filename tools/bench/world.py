@@ -1,0 +1,193 @@
+"""The benchmark's data: one community with a trusted issuer and an API key, and addresses whose
+cached stamps are signed here, so the whole pipeline (verification included) runs on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pg8000.native
+
+from service.settings import parse_database_url
+from tools import seed
+from tools.credential_signer import issuer_did, sign_stamp
+
+STAMP_COUNTS = (1, 5, 10, 25)
+THROUGHPUT_STAMPS = 5
+CLIENT_COUNTS = (1, 4, 16)
+STATEMENT_STAMP_COUNTS = (1, 25)
+PROVIDERS = tuple(f"BenchProvider{index:02d}" for index in range(max(STAMP_COUNTS)))
+# Every provider weighs 1, so an N-stamp passport scores N; 5 and more pass.
+THRESHOLD = "4.5"
+
+
+@dataclass(frozen=True)
+class World:
+    database_url: str
+    api_key: str
+    community_id: int
+    issuer_key: str
+    # stamp count -> the address rescored by the latency runs
+    latency_addresses: Mapping[int, str]
+    # one 5-stamp address per concurrent client, so clients do not queue on one passport's locks
+    client_addresses: tuple[str, ...]
+    # stamp count -> an address no request has scored yet (its first request is a first scoring)
+    statement_addresses: Mapping[int, str]
+    credentials: Mapping[str, list[dict[str, Any]]]
+
+    @property
+    def issuer_did(self) -> str:
+        return issuer_did(self.issuer_key)
+
+    def score_path(self, address: str) -> str:
+        return f"/v2/stamps/{self.community_id}/score/{address}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+    def server_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The service's configuration for the benchmark: analytics on, this world's issuer
+        trusted, human points off (the community is not in the program), nothing from the
+        caller's environment that changes what a request does (tracing, feature flags)."""
+        env = {
+            name: value
+            for name, value in base.items()
+            if not name.startswith(("OTEL_", "HUMAN_POINTS_", "FF_", "DEMO_API_"))
+            and name not in _SERVICE_VARIABLES
+        }
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "SECRET_KEY": secrets.token_urlsafe(32),
+                "CGRANTS_API_TOKEN": secrets.token_urlsafe(24),
+                "TRUSTED_IAM_ISSUERS": json.dumps([self.issuer_did]),
+                "FF_API_ANALYTICS": "on",
+                "LOG_LEVEL": "INFO",
+            }
+        )
+        return env
+
+
+# Variables the service reads that the benchmark sets itself or wants unset.
+_SERVICE_VARIABLES = frozenset(
+    {
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "CGRANTS_API_TOKEN",
+        "TRUSTED_IAM_ISSUERS",
+        "CERAMIC_CACHE_SCORER_ID",
+        "SETTINGS_SECRET_ARN",
+        "LOG_LEVEL",
+        "WEB_CONCURRENCY",
+        "DB_CONNECT_TIMEOUT",
+        "DB_STATEMENT_TIMEOUT_MS",
+    }
+)
+
+
+def connect(database_url: str) -> pg8000.native.Connection:
+    target = parse_database_url(database_url)
+    return pg8000.native.Connection(
+        user=target.user,
+        host=target.host,
+        port=target.port,
+        database=target.database,
+        password=target.password,
+        unix_sock=target.unix_sock,
+        ssl_context=target.ssl_context(),
+    )
+
+
+def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
+    """Seeds fresh rows. Addresses carry a per-run token, so runs against a shared DATABASE_URL
+    never load each other's stamps."""
+    run_token = secrets.token_hex(4)
+    issuer_key = "0x" + secrets.token_hex(32)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    conn.run("START TRANSACTION")
+    try:
+        account_id = seed.create_account(
+            conn, address=_address(run_token, "account"), username=f"bench-{run_token}"
+        )
+        scorer_id = seed.create_scorer(
+            conn, weights=dict.fromkeys(PROVIDERS, 1.0), threshold=THRESHOLD
+        )
+        community_id = seed.create_community(
+            conn, account_id=account_id, scorer_id=scorer_id, name=f"Bench {run_token}"
+        )
+        # Production keys have been migrated to the SHA-256 fast path by their first request.
+        key = seed.create_api_key(conn, account_id=account_id, name="bench", with_sha256=True)
+
+        credentials: dict[str, list[dict[str, Any]]] = {}
+
+        def passport(label: str, count: int) -> str:
+            address = _address(run_token, label)
+            credentials[address] = _cache_stamps(
+                conn,
+                address=address,
+                count=count,
+                issuer_key=issuer_key,
+                now=now,
+                community_id=community_id,
+            )
+            return address
+
+        latency = {count: passport(f"latency-{count}", count) for count in STAMP_COUNTS}
+        clients = tuple(
+            passport(f"client-{index}", THROUGHPUT_STAMPS) for index in range(max(CLIENT_COUNTS))
+        )
+        statements = {
+            count: passport(f"statements-{count}", count) for count in STATEMENT_STAMP_COUNTS
+        }
+        conn.run("COMMIT")
+    except BaseException:
+        conn.run("ROLLBACK")
+        raise
+    return World(
+        database_url=database_url,
+        api_key=key.key,
+        community_id=community_id,
+        issuer_key=issuer_key,
+        latency_addresses=latency,
+        client_addresses=clients,
+        statement_addresses=statements,
+        credentials=credentials,
+    )
+
+
+def _address(run_token: str, label: str) -> str:
+    return "0x" + hashlib.sha256(f"bench:{run_token}:{label}".encode()).hexdigest()[:40]
+
+
+def _cache_stamps(
+    conn: pg8000.native.Connection,
+    *,
+    address: str,
+    count: int,
+    issuer_key: str,
+    now: datetime,
+    community_id: int,
+) -> list[dict[str, Any]]:
+    signed = []
+    for provider in PROVIDERS[:count]:
+        credential = sign_stamp(
+            issuer_key=issuer_key,
+            address=address,
+            provider=provider,
+            nullifiers=[f"v0:{provider}:{address}"],
+            issuance=now - timedelta(days=1),
+            expiration=now + timedelta(days=90),
+        )
+        seed.add_cached_stamp(
+            conn, address=address, credential=credential, source_scorer_id=community_id
+        )
+        signed.append(credential)
+    return signed
