@@ -1,0 +1,113 @@
+"""3. Per-credential verification time, and SHA-256 vs PBKDF2 API-key verification time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from service.auth.api_key import sha256_form, verify_secret
+from service.db.api_keys import ApiKeyRow
+from service.domain.credentials import LoadedStamp, validate_stamps
+from tools.bench.profiles import Profile, profile
+from tools.bench.stats import Repeated
+from tools.seed import django_pbkdf2
+
+PBKDF2_ITERATIONS = 600_000  # Django's default for pbkdf2_sha256
+BENCH_KEY = "BenchKey.0123456789abcdefghijklmnopqrstuv"
+
+# What a verification spends its time on, for the profile (path suffix : function).
+VERIFICATION_PARTS = {
+    "EIP-712 encoding and hashing (eth-account encode_typed_data)": (
+        "eth_account/messages.py:encode_typed_data"
+    ),
+    "Keccak-256 calls (eth_utils.keccak, pycryptodome)": "eth_utils/crypto.py:keccak",
+    "signature recovery (eth-account recover_message)": "eth_account/account.py:recover_message",
+    "type checks of the signed document (service _check_struct)": (
+        "service/domain/credentials.py:_check_struct"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MicroResult:
+    stamps: int
+    verify_per_stamp: Repeated
+    verify_profile: Profile
+    sha256_check: Repeated
+    pbkdf2_check: Repeated
+
+
+def measure(credentials: Sequence[dict[str, Any]], *, address: str, issuer: str) -> MicroResult:
+    stamps = [
+        LoadedStamp(provider=c["credentialSubject"]["provider"], credential=c) for c in credentials
+    ]
+    trusted = frozenset({issuer})
+
+    def verify_all() -> None:
+        valid = validate_stamps(stamps, address=address, trusted_issuers=trusted, now=_now())
+        if len(valid) != len(stamps):
+            raise RuntimeError(f"only {len(valid)} of {len(stamps)} stamps verified")
+
+    verify_all()  # imports, caches
+    verify = _repeat(verify_all, calls=1, units=len(stamps), repeats=7)
+
+    def verify_three_times() -> None:
+        for _ in range(3):
+            verify_all()
+
+    verify_profile = profile(
+        verify_three_times,
+        units=3 * len(stamps),
+        cumulative_of=VERIFICATION_PARTS,
+    )
+
+    sha_row = _key_row(hashed_key=django_pbkdf2(BENCH_KEY, iterations=1000), sha256=True)
+    pbkdf2_row = _key_row(hashed_key=django_pbkdf2(BENCH_KEY, iterations=PBKDF2_ITERATIONS))
+
+    def check(row: ApiKeyRow) -> Callable[[], None]:
+        def run() -> None:
+            if not verify_secret(BENCH_KEY, row)[0]:
+                raise RuntimeError("the API key did not verify")
+
+        return run
+
+    sha256 = _repeat(check(sha_row), calls=20_000, units=1, repeats=5)
+    pbkdf2 = _repeat(check(pbkdf2_row), calls=1, units=1, repeats=3)
+    return MicroResult(
+        stamps=len(stamps),
+        verify_per_stamp=verify,
+        verify_profile=verify_profile,
+        sha256_check=sha256,
+        pbkdf2_check=pbkdf2,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _key_row(*, hashed_key: str, sha256: bool = False) -> ApiKeyRow:
+    return ApiKeyRow(
+        id="BenchKey." + hashed_key,
+        prefix="BenchKey",
+        hashed_key=hashed_key,
+        hashed_key_sha256=sha256_form(BENCH_KEY) if sha256 else None,
+        revoked=False,
+        expiry_date=None,
+        account_id=1,
+        read_scores=True,
+    )
+
+
+def _repeat(work: Callable[[], None], *, calls: int, units: int, repeats: int) -> Repeated:
+    """Milliseconds per unit for each of `repeats` runs of `calls` calls."""
+    results = []
+    for _ in range(repeats):
+        started = time.perf_counter_ns()
+        for _ in range(calls):
+            work()
+        results.append((time.perf_counter_ns() - started) / 1e6 / (calls * units))
+    return Repeated.of(results)
