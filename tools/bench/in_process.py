@@ -1,0 +1,190 @@
+"""The app in the harness's own process (no HTTP server): for request timing without the network,
+the profile, statement counts and the per-stage breakdown.
+
+The app is built as every entry point builds it (`create_app`), with a Database that records how
+many statements each transaction ran, and with the request log written to a file at INFO as the
+server writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import falcon.testing
+import pg8000.native
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from service.app import create_app
+from service.db.connection import Database, Transaction
+from service.logs import JsonFormatter
+from service.settings import Settings
+from tools.bench.http_latency import check_reply
+from tools.bench.profiles import Profile, profile
+from tools.bench.world import STAMP_COUNTS, THROUGHPUT_STAMPS, World
+
+# Where a scoring request spends its time, for the profile (path suffix : function).
+REQUEST_PARTS = {
+    "credential verification (validate_stamps)": "service/domain/credentials.py:validate_stamps",
+    "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
+    "BEGIN / COMMIT (Database.transaction)": "service/db/connection.py:_begin",
+    "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
+    "LIFO dedup (pipeline.deduplicate)": "service/pipeline.py:deduplicate",
+    "analytics row (analytics.record)": "service/db/analytics.py:record",
+}
+
+
+class CountingDatabase(Database):
+    """Records `Transaction.statement_count` of every transaction (BEGIN and COMMIT excluded).
+
+    With `tcp_nodelay`, its connections disable Nagle's algorithm: a what-if the harness
+    measures in its own process, without touching the service.
+    """
+
+    def __init__(self, *args: Any, tcp_nodelay: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counts: list[int] = []
+        self.tcp_nodelay = tcp_nodelay
+
+    def _connect(self) -> pg8000.native.Connection:
+        conn = super()._connect()
+        if self.tcp_nodelay:
+            conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with super().transaction() as tx:
+            try:
+                yield tx
+            finally:
+                self.counts.append(tx.statement_count)
+
+
+class InProcessApp:
+    """Two copies of the app: as configured, and with TCP_NODELAY on its database socket."""
+
+    def __init__(self, world: World, env: dict[str, str], log_path: Path) -> None:
+        self.world = world
+        settings = Settings.from_env(env)
+
+        def database(tcp_nodelay: bool) -> CountingDatabase:
+            return CountingDatabase(
+                settings.database,
+                connect_timeout_s=settings.db_connect_timeout_s,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+                tcp_nodelay=tcp_nodelay,
+            )
+
+        self.db = database(tcp_nodelay=False)
+        self.client = falcon.testing.TestClient(create_app(settings, self.db))
+        self._nodelay_db = database(tcp_nodelay=True)
+        self._nodelay_client = falcon.testing.TestClient(create_app(settings, self._nodelay_db))
+        self._log_handler = logging.FileHandler(log_path)
+        self._log_handler.setFormatter(JsonFormatter())
+        root = logging.getLogger()
+        self._saved_level = root.level
+        root.addHandler(self._log_handler)
+        root.setLevel(logging.INFO)
+
+    def score(self, address: str, stamps: int, *, tcp_nodelay: bool = False) -> None:
+        client = self._nodelay_client if tcp_nodelay else self.client
+        result = client.simulate_get(self.world.score_path(address), headers=self.world.headers)
+        if result.status_code != 200:
+            raise RuntimeError(f"in-process score answered {result.status}: {result.text[:300]}")
+        check_reply(result.content, stamps)
+
+    def close(self) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self._log_handler)
+        root.setLevel(self._saved_level)
+        self._log_handler.close()
+        self.db.close()
+        self._nodelay_db.close()
+
+
+class SpanRecorder:
+    """The service's own spans (steps and one per SQL statement), kept in memory.
+
+    Installs the OpenTelemetry SDK as the global tracer provider, which can happen once per
+    process: create it only after the untraced measurements.
+    """
+
+    def __init__(self) -> None:
+        self._exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(self._exporter))
+        trace.set_tracer_provider(provider)
+        self.tracer = trace.get_tracer("tools.bench")
+
+    def take(self) -> tuple[ReadableSpan, ...]:
+        spans = self._exporter.get_finished_spans()
+        self._exporter.clear()
+        return spans
+
+
+@dataclass(frozen=True)
+class InProcessTiming:
+    stamps: int
+    requests: int  # of each kind
+    p50_ms: float
+    nodelay_p50_ms: float  # what-if: TCP_NODELAY on the database socket
+
+
+def time_requests(
+    app: InProcessApp, *, seconds_per_size: float, min_requests: int
+) -> list[InProcessTiming]:
+    """The app as configured and its TCP_NODELAY twin, alternating request by request so that a
+    change in the machine's load affects both alike."""
+    timings = []
+    for stamps in STAMP_COUNTS:
+        address = app.world.latency_addresses[stamps]
+        for _ in range(3):
+            app.score(address, stamps)
+            app.score(address, stamps, tcp_nodelay=True)
+        samples: dict[bool, list[float]] = {False: [], True: []}
+        deadline = time.monotonic() + seconds_per_size
+        while len(samples[True]) < min_requests or time.monotonic() < deadline:
+            for nodelay in (False, True):
+                started = time.perf_counter_ns()
+                app.score(address, stamps, tcp_nodelay=nodelay)
+                samples[nodelay].append((time.perf_counter_ns() - started) / 1e6)
+        timings.append(
+            InProcessTiming(
+                stamps=stamps,
+                requests=len(samples[False]),
+                p50_ms=statistics.median(samples[False]),
+                nodelay_p50_ms=statistics.median(samples[True]),
+            )
+        )
+    return timings
+
+
+def profile_requests(app: InProcessApp, *, requests: int) -> Profile:
+    address = app.world.latency_addresses[THROUGHPUT_STAMPS]
+
+    def work() -> None:
+        for _ in range(requests):
+            app.score(address, THROUGHPUT_STAMPS)
+
+    return profile(work, units=requests, top=12, cumulative_of=REQUEST_PARTS)
+
+
+def span_ms(span: ReadableSpan) -> float:
+    if span.start_time is None or span.end_time is None:
+        return 0.0
+    return (span.end_time - span.start_time) / 1e6
+
+
+def by_id(spans: Sequence[ReadableSpan]) -> dict[int, ReadableSpan]:
+    return {span.context.span_id: span for span in spans if span.context is not None}
