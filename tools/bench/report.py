@@ -1,0 +1,640 @@
+"""The results against the issue's targets: a table on stdout and BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tools.bench.cold_start import ColdStartResult
+from tools.bench.http_latency import LatencyResult
+from tools.bench.in_process import InProcessTiming
+from tools.bench.micro import PBKDF2_ITERATIONS, MicroResult
+from tools.bench.profiles import Profile, Share
+from tools.bench.stages import OUTSIDE, Breakdown
+from tools.bench.statements import StatementCounts
+from tools.bench.throughput import ThroughputResult
+from tools.bench.world import THROUGHPUT_STAMPS
+
+# The issue's targets (this machine).
+P50_5_STAMPS_MS = 10.0
+P99_5_STAMPS_MS = 25.0
+P50_25_STAMPS_MS = 25.0
+VERIFY_PER_STAMP_MS = 0.6
+SHA256_CHECK_MS = 0.05
+COLD_START_MS = 400.0
+PEAK_RSS_MIB = 120.0
+
+
+@dataclass(frozen=True)
+class Environment:
+    date: str
+    cpu: str
+    cores: int
+    python: str
+    postgres: str
+    database: str
+    server_command: str
+    workers: int
+    workers_why: str
+    settings: str
+    load_start: tuple[float, float, float]
+    load_end: tuple[float, float, float]
+    round_trip: tuple[float, float]  # SELECT 1 p50 and p99 in ms, before the measurements
+    runtime_s: float
+
+
+@dataclass(frozen=True)
+class Results:
+    environment: Environment
+    latency: Sequence[LatencyResult]
+    throughput: Sequence[ThroughputResult]
+    micro: MicroResult
+    cold_start: ColdStartResult
+    statements: StatementCounts
+    in_process: Sequence[InProcessTiming]
+    request_profile: Profile
+    stages: Sequence[Breakdown]
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str  # which "what limits it" paragraph explains a miss
+    measurement: str
+    result: str
+    target: str
+    met: bool | None  # None: reported, no target
+    gap: str = ""
+
+
+def ms(value: float) -> str:
+    if value < 0.1:
+        return f"{value * 1000:.1f} µs"
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def _at_most(value: float, target: float, unit: str = "ms") -> tuple[bool, str]:
+    if value <= target:
+        return True, ""
+    over = value - target
+    shown = ms(over) if unit == "ms" else f"{over:.1f} {unit}"
+    return False, f"{shown} over, {value / target:.1f}x the target"
+
+
+def checks(results: Results) -> list[Check]:
+    latency = {result.stamps: result.latency for result in results.latency}
+    rows: list[Check] = []
+
+    def limit(key: str, label: str, value: float, target: float, unit: str = "ms") -> None:
+        met, gap = _at_most(value, target, unit)
+        shown = ms(value) if unit == "ms" else f"{value:.1f} {unit}"
+        rows.append(
+            Check(
+                key,
+                label,
+                shown,
+                f"≤ {ms(target) if unit == 'ms' else f'{target:g} {unit}'}",
+                met,
+                gap,
+            )
+        )
+
+    targets = {
+        (5, "p50"): P50_5_STAMPS_MS,
+        (5, "p99"): P99_5_STAMPS_MS,
+        (25, "p50"): P50_25_STAMPS_MS,
+    }
+    for stamps in sorted(latency):
+        label = f"1. v2 rescoring over HTTP, {stamps} stamp{'s' * (stamps > 1)}"
+        measured = {"p50": latency[stamps].p50, "p99": latency[stamps].p99}
+        untargeted = [name for name in measured if (stamps, name) not in targets]
+        for name, value in measured.items():
+            if (stamps, name) in targets:
+                limit("latency", f"{label}, {name}", value, targets[(stamps, name)])
+        if untargeted:
+            rows.append(
+                Check(
+                    "",
+                    f"{label}, {' / '.join(untargeted)}",
+                    " / ".join(ms(measured[name]) for name in untargeted),
+                    "—",
+                    None,
+                )
+            )
+    for run in results.throughput:
+        rows.append(
+            Check(
+                "throughput",
+                f"2. throughput, {run.clients} client{'s' * (run.clients > 1)}, "
+                f"{THROUGHPUT_STAMPS} stamps, {run.seconds:.0f} s",
+                f"{run.requests_per_second:.1f} req/s, {run.errors} errors",
+                "0 errors",
+                run.errors == 0,
+                "" if run.errors == 0 else f"{run.errors} errors: {run.error_kinds}",
+            )
+        )
+    micro = results.micro
+    # Best of a few runs, as timeit advises: the least disturbed by other processes.
+    limit(
+        "verify",
+        f"3. credential verification per stamp (best of {micro.verify_per_stamp.repeats})",
+        micro.verify_per_stamp.best,
+        VERIFY_PER_STAMP_MS,
+    )
+    limit(
+        "sha256",
+        f"3. API-key check, SHA-256 fast path (best of {micro.sha256_check.repeats})",
+        micro.sha256_check.best,
+        SHA256_CHECK_MS,
+    )
+    rows.append(
+        Check(
+            "",
+            f"3. API-key check, PBKDF2 {PBKDF2_ITERATIONS} iterations (median)",
+            ms(micro.pbkdf2_check.median),
+            "—",
+            None,
+        )
+    )
+    cold = results.cold_start
+    limit(
+        "cold",
+        "4. cold start: interpreter + import + first ALB event (/health)",
+        cold.health.cold_start_ms,
+        COLD_START_MS,
+    )
+    limit(
+        "rss",
+        "4. cold start: peak RSS after the first event",
+        cold.health.max_rss_mib,
+        PEAK_RSS_MIB,
+        unit="MiB",
+    )
+    rows.append(
+        Check(
+            "",
+            "4. cold start with a v2 score as second event: time / peak RSS",
+            f"{ms(cold.score.cold_start_ms + (cold.score.second_event_ms or 0))} / "
+            f"{cold.score.max_rss_mib:.1f} MiB",
+            "—",
+            None,
+        )
+    )
+    counts = results.statements
+    rows.append(
+        Check(
+            "statements",
+            "5. SQL statements per request, 1 → 25 stamps (first scoring; rescoring)",
+            f"{counts.first[1]} → {counts.first[25]}; {counts.rescore[1]} → {counts.rescore[25]}",
+            "constant",
+            counts.constant,
+            "" if counts.constant else "grows with the stamp count",
+        )
+    )
+    return rows
+
+
+def console_table(results: Results) -> str:
+    rows = checks(results)
+    width = max(len(row.measurement) for row in rows)
+    result_width = max(len(row.result) for row in rows)
+    lines = [
+        f"{'measurement':<{width}}  {'result':<{result_width}}  {'target':<10}  met",
+        "-" * (width + result_width + 20),
+    ]
+    for row in rows:
+        lines.append(
+            f"{row.measurement:<{width}}  {row.result:<{result_width}}  {row.target:<10}  "
+            f"{_met(row.met)}{'  ' + row.gap if row.gap else ''}"
+        )
+    env = results.environment
+    lines.append(
+        f"\n{env.cpu}, {env.cores} cores; load average {_load(env.load_start)} at start, "
+        f"{_load(env.load_end)} at the end; {env.runtime_s:.0f} s in total"
+    )
+    return "\n".join(lines)
+
+
+def _met(met: bool | None) -> str:
+    return "—" if met is None else ("yes" if met else "NO")
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in load)
+
+
+def markdown(results: Results) -> str:
+    env = results.environment
+    rows = checks(results)
+    out: list[str] = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m tools.bench`); every run rewrites this file. "
+        "Targets are the performance issue's, for this machine.",
+        "",
+        "## Machine and setup",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| date | {env.date} |",
+        f"| CPU | {env.cpu}, {env.cores} cores |",
+        f"| load average (1 / 5 / 15 min) | {_load(env.load_start)} at start, "
+        f"{_load(env.load_end)} at the end |",
+        f"| PostgreSQL round trip (`SELECT 1` from the harness, p50 / p99) "
+        f"| {ms(env.round_trip[0])} / {ms(env.round_trip[1])} |",
+        f"| Python | {env.python} |",
+        f"| PostgreSQL | {env.postgres}, {env.database} |",
+        f"| server | `{env.server_command}` (gunicorn sync workers) |",
+        f"| workers | {env.workers}: {env.workers_why} |",
+        f"| settings | {env.settings} |",
+        f"| run time | {env.runtime_s:.0f} s |",
+        "",
+        "## Results",
+        "",
+        "| measurement | result | target | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        met = _met(row.met) + (f" ({row.gap})" if row.gap else "")
+        out.append(f"| {row.measurement} | {row.result} | {row.target} | {met} |")
+    if env.load_start[0] > env.cores / 2 or env.load_end[0] > env.cores / 2:
+        out += [
+            "",
+            f"The load average was at or above {env.cores / 2:g} on {env.cores} cores: other "
+            "processes competed for the CPU, so wall times include waiting for a core. The "
+            "server and PostgreSQL CPU time per request (below) is less affected by that.",
+        ]
+    missed = {row.key for row in rows if row.met is False}
+    if missed:
+        out += ["", "## What limits it", ""]
+        for key, paragraph in _limits(results).items():
+            if key in missed:
+                out += [paragraph, ""]
+        out.pop()
+    out += ["", *_details(results)]
+    return "\n".join(out) + "\n"
+
+
+def _limits(results: Results) -> dict[str, str]:
+    micro = results.micro
+    cold = results.cold_start.health
+    imports = _imports(results.cold_start)
+    return {
+        "latency": _latency_limits(results),
+        "verify": (
+            f"**Credential verification** takes {ms(micro.verify_per_stamp.best)} per stamp at "
+            f"best ({ms(micro.verify_per_stamp.median)} median). "
+            f"Under the profiler: {_shares(micro.verify_profile.cumulative)} (cumulative, so "
+            f"they overlap: the encoding makes most of the Keccak calls). Own time by package: "
+            f"{_shares(micro.verify_profile.packages[:5])}. The EIP-712 encoding is pure Python "
+            "(eth-account, eth-abi, eth-utils, pycryptodome's Keccak through Python wrappers) "
+            "and re-derives and re-hashes every struct type for every stamp, although the "
+            "types are the same for every stamp of a provider; the elliptic-curve recovery "
+            "itself (coincurve, in C) is a small part."
+        ),
+        "sha256": (
+            f"**SHA-256 key check** takes {ms(micro.sha256_check.best)} (hashlib and "
+            "hmac.compare_digest)."
+        ),
+        "cold": (
+            f"**Cold start** {ms(cold.cold_start_ms)}: interpreter start "
+            f"{ms(cold.interpreter_ms)}, importing the handler {ms(cold.import_ms)}, the first "
+            f"/health event {ms(cold.first_event_ms)}. The import loads {cold.modules} modules; "
+            f"own import time of the costliest packages (under -X importtime, which inflates "
+            f"it), with what pulled them in: {imports}."
+        ),
+        "rss": (
+            f"**Peak RSS** {cold.max_rss_mib:.1f} MiB: {cold.start_rss_mib:.1f} MiB for the "
+            f"bare interpreter, {cold.import_rss_mib:.1f} MiB after importing the handler "
+            f"({cold.modules} modules); the costliest imports: {imports}."
+        ),
+        "statements": (
+            "**SQL statements** grow with the stamp count: " + "; ".join(results.statements.growing)
+        ),
+        "throughput": (
+            "**Throughput errors**: "
+            + "; ".join(
+                f"{run.clients} clients: {run.error_kinds}"
+                for run in results.throughput
+                if run.errors
+            )
+        ),
+    }
+
+
+def _latency_limits(results: Results) -> str:
+    http = {result.stamps: result for result in results.latency}[5]
+    in_process = {timing.stamps: timing for timing in results.in_process}
+    stages = {breakdown.stamps: breakdown for breakdown in results.stages}
+    five, most = stages[5], stages[max(stages)]
+    verify5, verify_most = _step(five, "scoring.verify"), _step(most, "scoring.verify")
+    sql5 = sum(step.sql_ms for step in five.steps)
+    statements5 = sum(step.statements for step in five.steps)
+
+    text = [f"**Latency.** 5 stamps: p50 {ms(http.latency.p50)} over HTTP"]
+    gap = http.latency.p50 - in_process[5].p50_ms
+    if gap > 0:
+        text.append(
+            f", {ms(in_process[5].p50_ms)} for the same request in process (no HTTP server): "
+            f"HTTP, gunicorn and a new localhost TCP connection per request (sync workers close "
+            f"every connection; connecting takes {ms(http.mean_connect_ms)}) add about "
+            f"{ms(gap)}."
+        )
+    else:
+        text.append(
+            f", {ms(in_process[5].p50_ms)} in process (no HTTP server, measured later): the "
+            "HTTP layer's cost is lost in the noise between the two moments."
+        )
+    if http.worker_cpu_ms is not None and http.database_cpu_ms is not None:
+        cpu = http.worker_cpu_ms + http.database_cpu_ms
+        text.append(
+            f" Per request the worker used {ms(http.worker_cpu_ms)} of CPU and PostgreSQL "
+            f"{ms(http.database_cpu_ms)}: {ms(cpu)} of work in a {ms(http.latency.p50)} "
+            f"median, the rest is waiting."
+        )
+    text.append(
+        f" In process (traced), {statements5:.0f} SQL statements take {ms(sql5)} of "
+        f"{ms(five.total_ms)} ({_pct(sql5, five.total_ms)}) and credential verification "
+        f"{ms(verify5)} ({_pct(verify5, five.total_ms)})."
+    )
+    if five.slowest:
+        sql, slow_ms = five.slowest[0]
+        one = {breakdown.stamps: breakdown for breakdown in results.stages}[1]
+        same = dict(one.slowest).get(sql)
+        text.append(
+            f" The slowest statement is `{sql}` at {ms(slow_ms)} per request"
+            + (f" (with 1 stamp: {ms(same)})" if same is not None else "")
+            + "."
+        )
+    gains = [1 - timing.nodelay_p50_ms / timing.p50_ms for timing in in_process.values()]
+    if max(gains) >= 0.2:
+        text.append(
+            " With TCP_NODELAY on the database socket (a what-if measured in the harness's "
+            "own process; neither the service nor pg8000 sets it) the in-process p50 goes "
+            + ", ".join(
+                f"from {ms(timing.p50_ms)} to {ms(timing.nodelay_p50_ms)} "
+                f"for {stamps} stamp{'s' * (stamps > 1)}"
+                for stamps, timing in sorted(in_process.items())
+            )
+            + ": the stamp-row INSERT carries every credential, and a message larger than "
+            "pg8000's 8 KB write buffer leaves in two writes, the second of which Nagle's "
+            "algorithm holds back until PostgreSQL acknowledges the first, which it may delay "
+            "by up to 40 ms."
+        )
+    text.append(
+        f" With {most.stamps} stamps verification takes {ms(verify_most)} of "
+        f"{ms(most.total_ms)} ({_pct(verify_most, most.total_ms)}), linear in the stamp "
+        f"count (~{ms(verify_most / most.stamps)} per stamp); the statement count is not. "
+        f"By package, the profiled 5-stamp request spends its own time in: "
+        f"{_shares(results.request_profile.packages[:5])}."
+    )
+    return "".join(text)
+
+
+def _imports(cold: ColdStartResult, top: int = 4) -> str:
+    return "; ".join(
+        f"{cost.package} {cost.self_ms:.0f} ms"
+        + (f" (via {cost.imported_via})" if cost.imported_via else "")
+        for cost in cold.imports[:top]
+    )
+
+
+def _step(breakdown: Breakdown, name: str) -> float:
+    return next((step.ms for step in breakdown.steps if step.name == name), 0.0)
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "n/a"
+
+
+def _shares(shares: Sequence[Share]) -> str:
+    return ", ".join(f"{share.name} {share.share:.0%}" for share in shares) or "n/a"
+
+
+def _details(results: Results) -> list[str]:
+    env = results.environment
+    out = [
+        "## Details",
+        "",
+        f"### 1. v2 score latency over HTTP (one client, {env.workers} workers)",
+        "",
+        "Each passport is scored once and warmed up before measuring, so every measured request "
+        "is a rescoring of valid stamps: API-key check, stamp load, signature verification, "
+        "LIFO dedup, stamp and score rows, analytics row, one transaction. CPU per request is "
+        'read from /proc for the workers and their PostgreSQL backends. "In process" is the '
+        "same request through `falcon.testing` in the harness (no HTTP server), measured "
+        'after the HTTP runs; "TCP_NODELAY" is that again with Nagle\'s algorithm off on '
+        "the database socket, a what-if the service does not do today.",
+        "",
+        "| stamps | requests | p50 | p95 | p99 | mean | max | errors "
+        "| worker CPU / req | PostgreSQL CPU / req | in process p50 | TCP_NODELAY p50 |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    in_process = {timing.stamps: timing for timing in results.in_process}
+    for result in results.latency:
+        measured = result.latency
+        out.append(
+            f"| {result.stamps} | {measured.count} | {ms(measured.p50)} | {ms(measured.p95)} "
+            f"| {ms(measured.p99)} | {ms(measured.mean)} | {ms(measured.maximum)} "
+            f"| {result.errors} | {_opt_ms(result.worker_cpu_ms)} "
+            f"| {_opt_ms(result.database_cpu_ms)} | {ms(in_process[result.stamps].p50_ms)} "
+            f"| {ms(in_process[result.stamps].nodelay_p50_ms)} |"
+        )
+    out += [
+        "",
+        f"### 2. Throughput ({THROUGHPUT_STAMPS} stamps, one address per client)",
+        "",
+        "Client threads in the harness, each with its own connection; every response closes "
+        "the connection (gunicorn sync workers do not keep connections alive), so each "
+        "request reconnects and waits its turn in the listen queue: no client can starve the "
+        "others (see the per-client spread). Connection failures count as errors.",
+        "",
+        "| clients | seconds | requests | req/s | errors | p50 | p99 | per client min–max "
+        "| connections | worker cores busy | PostgreSQL cores | harness cores |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in results.throughput:
+        lat = run.latency
+        out.append(
+            f"| {run.clients} | {run.seconds:.1f} | {run.completed} "
+            f"| {run.requests_per_second:.1f} | {run.errors} "
+            f"| {ms(lat.p50) if lat else '—'} | {ms(lat.p99) if lat else '—'} "
+            f"| {min(run.per_client)}–{max(run.per_client)} | {run.connects} "
+            f"| {_opt_cores(run.worker_cores)} | {_opt_cores(run.database_cores)} "
+            f"| {run.harness_cores:.2f} |"
+        )
+    busiest = max(results.throughput, key=lambda run: run.clients)
+    if busiest.completed and busiest.worker_cores is not None:
+        in_worker = env.workers * busiest.seconds / busiest.completed * 1000
+        on_cpu = busiest.worker_cores * busiest.seconds / busiest.completed * 1000
+        out += [
+            "",
+            f"With {busiest.clients} clients every one of the {env.workers} sync workers always "
+            f"has a request, so each request held its worker for {ms(in_worker)} "
+            f"({env.workers} workers × {busiest.seconds:.1f} s / {busiest.completed} requests), "
+            f"of which {ms(on_cpu)} on the CPU: the rest is the worker waiting (for PostgreSQL's "
+            "answers, and for a core when other processes hold them). Throughput is "
+            "workers ÷ that time; more requests in flight only lengthen the queue.",
+        ]
+    micro = results.micro
+    out += [
+        "",
+        "### 3. Micro-benchmarks (in process)",
+        "",
+        "| what | best | median | runs |",
+        "| --- | ---: | ---: | ---: |",
+        f"| `validate_stamps`, per stamp ({micro.stamps} signed stamps per run) "
+        f"| {ms(micro.verify_per_stamp.best)} | {ms(micro.verify_per_stamp.median)} "
+        f"| {micro.verify_per_stamp.repeats} |",
+        f"| `verify_secret`, SHA-256 fast path (`hashed_key_sha256` set) "
+        f"| {ms(micro.sha256_check.best)} | {ms(micro.sha256_check.median)} "
+        f"| {micro.sha256_check.repeats} × 20000 |",
+        f"| `verify_secret`, PBKDF2-SHA256, {PBKDF2_ITERATIONS} iterations (first use of a key) "
+        f"| {ms(micro.pbkdf2_check.best)} | {ms(micro.pbkdf2_check.median)} "
+        f"| {micro.pbkdf2_check.repeats} |",
+        "",
+        f"Verification under cProfile ({ms(micro.verify_profile.total_ms_per_unit)} per stamp "
+        "with the profiler's overhead), cumulative time of its parts:",
+        "",
+        *_share_table(micro.verify_profile.cumulative, "per stamp"),
+        "",
+        "Own time by package:",
+        "",
+        *_share_table(micro.verify_profile.packages[:8], "per stamp"),
+    ]
+    cold = results.cold_start
+    out += [
+        "",
+        "### 4. Cold start (a fresh interpreter per run, median of 3)",
+        "",
+        "`python -c <script>`: the script imports `service.lambda_handler` with the benchmark's "
+        "configuration and pushes ALB events through `handler`. The interpreter's own start-up "
+        "is timed from outside with `python -c pass`; the rest by the script itself.",
+        "",
+        "| run | interpreter | import | first event | second event | cold start "
+        "| whole process (outside) | peak RSS | modules |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for child in (cold.health, cold.score):
+        out.append(
+            f"| {child.label} | {ms(child.interpreter_ms)} | {ms(child.import_ms)} "
+            f"| {ms(child.first_event_ms)} | {_opt_ms(child.second_event_ms)} "
+            f"| {ms(child.cold_start_ms)} | {ms(child.external_ms)} "
+            f"| {child.max_rss_mib:.1f} MiB | {child.modules} |"
+        )
+    out += [
+        "",
+        "Import time by top-level package (own time of its modules under `-X importtime`, "
+        "which inflates it), and the imports that pulled each in, nearest first:",
+        "",
+        "| package | import time | imported via |",
+        "| --- | ---: | --- |",
+        *(
+            f"| {cost.package} | {cost.self_ms:.0f} ms | {cost.imported_via or '—'} |"
+            for cost in cold.imports
+        ),
+    ]
+    counts = results.statements
+    out += [
+        "",
+        "### 5. SQL statements per scoring request",
+        "",
+        "Counted with `Transaction.statement_count` on the in-process app (the request's "
+        f"{counts.transactions} transaction(s); BEGIN and COMMIT are not counted), and "
+        "cross-checked against the per-statement spans: "
+        + ("they agree." if counts.spans_agree else "they DISAGREE."),
+        "",
+        "| stamps | first scoring | rescoring |",
+        "| ---: | ---: | ---: |",
+        *(
+            f"| {stamps} | {counts.first[stamps]} | {counts.rescore[stamps]} |"
+            for stamps in sorted(counts.first)
+        ),
+        "",
+        "Constant in the stamp count: " + ("yes." if counts.constant else "NO."),
+    ]
+    if counts.growing:
+        out += ["", *(f"- {line}" for line in counts.growing)]
+    out += ["", *_breakdown(results)]
+    return out
+
+
+def _breakdown(results: Results) -> list[str]:
+    stamps = [breakdown.stamps for breakdown in results.stages]
+    names: list[str] = []
+    for breakdown in results.stages:
+        for step in breakdown.steps:
+            if step.name not in names:
+                names.append(step.name)
+    names.sort(key=lambda name: name == OUTSIDE)
+    header = " | ".join(f"{count} stamps" for count in stamps)
+    out = [
+        "### Where a scoring request spends its time (in process)",
+        "",
+        "From the service's own spans (OpenTelemetry SDK in memory, which adds a little "
+        'overhead), mean per request; "SQL" is the time in statements under each step, '
+        "with their count.",
+        "",
+        f"| step | {header} |",
+        "| --- | " + " | ".join("---:" for _ in stamps) + " |",
+    ]
+    for name in names:
+        cells = []
+        for breakdown in results.stages:
+            found = next((s for s in breakdown.steps if s.name == name), None)
+            cells.append(
+                "—"
+                if found is None
+                else f"{ms(found.ms)} (SQL {ms(found.sql_ms)}, {found.statements:.0f})"
+                if found.statements
+                else ms(found.ms)
+            )
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    out.append(
+        "| **request** | "
+        + " | ".join(f"**{ms(breakdown.total_ms)}**" for breakdown in results.stages)
+        + " |"
+    )
+    out += [
+        "",
+        "The slowest statements, mean per request:",
+        "",
+        "| stamps | statement | time |",
+        "| ---: | --- | ---: |",
+        *(
+            f"| {breakdown.stamps} | `{sql}` | {ms(sql_ms)} |"
+            for breakdown in results.stages
+            for sql, sql_ms in breakdown.slowest
+        ),
+    ]
+    profile = results.request_profile
+    out += [
+        "",
+        f"cProfile of the {THROUGHPUT_STAMPS}-stamp request "
+        f"({ms(profile.total_ms_per_unit)} per request with the profiler's overhead); "
+        "cumulative time of its parts:",
+        "",
+        *_share_table(profile.cumulative, "per request"),
+        "",
+        "Own time by package or module:",
+        "",
+        *_share_table(profile.packages, "per request"),
+        "",
+        "Functions with the most own time:",
+        "",
+        *_share_table(profile.functions, "per request"),
+    ]
+    return out
+
+
+def _share_table(shares: Sequence[Share], unit: str) -> list[str]:
+    rows = [f"| | {unit} | share |", "| --- | ---: | ---: |"]
+    rows += [f"| `{s.name}` | {ms(s.ms_per_unit)} | {s.share:.0%} |" for s in shares]
+    return rows
+
+
+def _opt_ms(value: float | None) -> str:
+    return "—" if value is None else ms(value)
+
+
+def _opt_cores(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
