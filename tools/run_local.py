@@ -16,11 +16,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pg8000.native
 
 from tools.demo_data import seed_demo
+from tools.mint_token import mint
 from tools.pgcluster import EphemeralCluster, apply_schema
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
@@ -111,9 +113,11 @@ def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[st
     demo = seed_demo(conn)
     conn.close()
     internal_token = secrets.token_urlsafe(24)
+    secret_key = env.get("SECRET_KEY") or secrets.token_urlsafe(32)
+    token = mint(demo.address, secret_key=secret_key, lifetime=timedelta(days=1))
     env.update(
         {
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(32),
+            "SECRET_KEY": secret_key,
             "CGRANTS_API_TOKEN": internal_token,
             "TRUSTED_IAM_ISSUERS": json.dumps([demo.issuer_did]),
             "CERAMIC_CACHE_SCORER_ID": str(demo.community_id),
@@ -130,9 +134,16 @@ def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[st
         f"  community id:    {demo.community_id}",
         f"  demo address:    {demo.address}",
         f"  internal token:  {internal_token}",
+        f"  bearer token:    {token}",
         "",
         "Score the demo address:",
         f"  curl -s -H 'X-API-Key: {demo.api_key}' {{base_url}}{score_path}",
+        "Its stored score, as the passport app reads it (ceramic-cache, bearer token):",
+        f"  curl -s -H 'Authorization: Bearer {token}' "
+        f"{{base_url}}/ceramic-cache/score/{demo.address}",
+        "An internal route (inside the VPC in production):",
+        f"  curl -s -H 'Authorization: {internal_token}' {{base_url}}/internal/score/v2/"
+        f"{demo.community_id}/{demo.address}",
         "",
     ]
 
