@@ -16,6 +16,7 @@ help:
 	@echo "make synth    synthesize the CDK app (ENV=name for one environment)"
 	@echo "make diff     template diff against BASE (default main), offline"
 	@echo "make package  build and check the Lambda bundle"
+	@echo "make bootstrap  cdk bootstrap an environment (ENV=name required)"
 	@echo "make deploy   cdk deploy (ENV=name required)"
 	@echo "make bench    benchmark harness, writes BENCHMARKS.md"
 	@echo "make clean    remove the venv, node_modules, build output and .data/"
