@@ -78,6 +78,14 @@ def soft_delete(
     """
     if not providers:
         return []
+    # Every write of an address's cache rows starts here. Two requests writing the same
+    # provider at once would otherwise both find nothing live to delete and both insert,
+    # and the second would hit the one-live-row-per-provider index; the transaction-scoped
+    # lock makes them take turns.
+    tx.run(
+        "SELECT pg_advisory_xact_lock(hashtextextended('ceramic_cache:' || :address, 0))",
+        address=address,
+    )
     rows = tx.run(
         "UPDATE ceramic_cache_ceramiccache SET updated_at = :now, deleted_at = :now"
         " WHERE address = :address AND deleted_at IS NULL"
