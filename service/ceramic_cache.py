@@ -12,15 +12,16 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from pg8000.exceptions import InterfaceError
-
 from service import human_points
 from service.db import ceramic_cache, communities, passports
-from service.db.connection import Transaction, is_unavailable
+from service.db.connection import Transaction, is_infrastructure_failure
 from service.domain.addresses import normalize_address
 from service.domain.ceramic_cache import (
     SOURCE_APP_PASSPORT,
+    NewCacheRow,
     StampItem,
+    UnusableStamp,
+    check_storable,
     is_expired,
     rows_to_insert,
     too_many,
@@ -30,7 +31,6 @@ from service.domain.scoring import StoredScore, v2_response
 from service.domain.weights import community_id_of, float_weights
 from service.errors import (
     BadRequest,
-    DatabaseUnavailable,
     InternalError,
     NotFound,
     Unauthorized,
@@ -60,7 +60,7 @@ def add_stamps(
     """POST /ceramic-cache/stamps/bulk: replace the address's type-1 rows of the submitted
     providers (source app PASSPORT, source scorer CERAMIC_CACHE_SCORER_ID), list, rescore."""
     _check_size(items)
-    rows = rows_to_insert(items, only_with_stamp=False)
+    rows = _storable_rows(items, only_with_stamp=False)
     scorer_id = configured_scorer_id(settings)
     ceramic_cache.replace(
         tx, address, rows, now=now, source_app=SOURCE_APP_PASSPORT, source_scorer_id=scorer_id
@@ -80,8 +80,8 @@ def patch_stamps(
     stamps, which decision 9 keeps as a 422 here).
     """
     _check_size(items)
+    rows = _storable_rows(items, only_with_stamp=True)
     try:
-        rows = rows_to_insert(items, only_with_stamp=True)
         ceramic_cache.soft_delete(
             tx, address, [item.provider for item in items], now=now, v1_only=False
         )
@@ -91,7 +91,7 @@ def patch_stamps(
             tx, address, configured_scorer_id(settings), settings=settings, now=now
         )
     except Exception as exc:
-        if _is_infrastructure(exc):
+        if is_infrastructure_failure(exc):
             raise
         log.warning("stamp patch failed", exc_info=exc)
         raise InternalError(PATCH_FAILED) from exc
@@ -146,7 +146,7 @@ def ui_score(
     except Exception as exc:
         # The reference answers this one 400 for anything that goes wrong past the community
         # lookup, a scorer the account does not own included.
-        if _is_infrastructure(exc):
+        if is_infrastructure_failure(exc):
             raise
         log.warning("ui score failed", exc_info=exc)
         raise BadRequest(SCORE_REQUEST_FAILED) from exc
@@ -235,10 +235,17 @@ def configured_scorer_id(settings: Settings) -> int | None:
     return community_id_of(value) if value else None
 
 
+def _storable_rows(items: list[StampItem], *, only_with_stamp: bool) -> list[NewCacheRow]:
+    """The rows to insert; a stamp that cannot be stored is the client's 422, as on the embed
+    route, and is found before anything is written."""
+    try:
+        rows = rows_to_insert(items, only_with_stamp=only_with_stamp)
+        check_storable(items, rows)
+    except UnusableStamp as unusable:
+        raise UnprocessableEntity(str(unusable)) from None
+    return rows
+
+
 def _check_size(items: list[Any]) -> None:
     if too_many(items):
         raise UnprocessableEntity(TOO_MANY_STAMPS)
-
-
-def _is_infrastructure(exc: BaseException) -> bool:
-    return isinstance(exc, DatabaseUnavailable | InterfaceError | OSError) or is_unavailable(exc)

@@ -15,17 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pg8000.exceptions import DatabaseError, InterfaceError
+from pg8000.exceptions import DatabaseError
 
 from service import human_points, telemetry
 from service.db import ceramic_cache, communities, hash_links, passports
 from service.db.ceramic_cache import CachedStamp
 from service.db.communities import Community, ScorerConfig
-from service.db.connection import Transaction, is_unavailable, sqlstate
+from service.db.connection import Transaction, is_infrastructure_failure, sqlstate
 from service.domain.credentials import LoadedStamp, validate_stamps
 from service.domain.lifo import DedupPlan, all_nullifiers, plan_dedup
 from service.domain.scoring import StoredScore, compute_score, merge_weights
-from service.errors import DatabaseUnavailable, InternalError
+from service.errors import InternalError
 from service.settings import Settings
 
 log = logging.getLogger("service.pipeline")
@@ -82,7 +82,7 @@ def score_passport(
                 passport_id=passport_id,
             )
     except Exception as exc:
-        if _is_infrastructure(exc):
+        if is_infrastructure_failure(exc):
             raise
         message = _error_message(exc)
         log.info("scoring failed", extra={"error": message, "community_id": community.id})
@@ -211,14 +211,6 @@ def _attempt_dedup(
         if owned != len(plan.claimed):
             raise _OwnershipConflict()
     return plan
-
-
-def _is_infrastructure(exc: BaseException) -> bool:
-    """Failures that must not be stored as an ERROR score: the database is unreachable, or a
-    statement of ours is malformed (SQLSTATE class 42), which is a bug to surface as a 500."""
-    if isinstance(exc, (DatabaseUnavailable, InterfaceError, OSError)) or is_unavailable(exc):
-        return True
-    return (sqlstate(exc) or "").startswith("42")
 
 
 def _error_message(exc: Exception) -> str:

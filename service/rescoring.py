@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from service.ceramic_cache import stamp_listing
 from service.db import ceramic_cache, communities
 from service.db.connection import Transaction
 from service.domain.addresses import normalize_address
@@ -88,14 +89,6 @@ def internal_score(
         tx, community=community, address=normalized, settings=settings, now=now
     )
     return v2_response(outcome.stored)
-
-
-def stamp_listing(tx: Transaction, address: str) -> list[dict[str, Any]]:
-    """`CachedStampResponse` items of the current stamps, by id (decision 15)."""
-    return [
-        {"id": entry.id, "address": entry.address, "provider": entry.provider, "stamp": entry.stamp}
-        for entry in ceramic_cache.current_stamps(tx, address)
-    ]
 
 
 def _score_for_owner(

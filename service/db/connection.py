@@ -184,6 +184,15 @@ def is_unavailable(exc: BaseException) -> bool:
     return code is not None and code.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
 
 
+def is_infrastructure_failure(exc: BaseException) -> bool:
+    """Failures that must fail the whole request instead of being recorded as a domain outcome:
+    the database is unreachable, or a statement of ours is malformed (SQLSTATE class 42), a bug
+    to surface as a 500."""
+    if isinstance(exc, DatabaseUnavailable | InterfaceError | OSError) or is_unavailable(exc):
+        return True
+    return (sqlstate(exc) or "").startswith("42")
+
+
 def _span_name(sql: str) -> str:
     verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "SQL"
     return f"db.{verb}"

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from service.domain.credentials import parse_iso_datetime
 from service.domain.scoring import StoredScore
+from service.domain.text import storable_json, storable_text
 from service.errors import ValidationFailed
 
 # `settings.MAX_BULK_CACHE_SIZE` of the reference.
@@ -32,8 +33,30 @@ NO_BODY: Any = object()
 _INT = TypeAdapter(int)
 
 
+# varchar(256): ceramic_cache_ceramiccache.provider and .proof_value.
+MAX_TEXT_COLUMN = 256
+
+
 class UnusableStamp(ValueError):
-    """A stamp the reference fails on while building its row (a 500 there, and here)."""
+    """A stamp whose row cannot be built or stored. The reference answers 500 after its soft
+    delete has committed; here it is the client's 422, found before anything is written."""
+
+
+def check_storable(items: Sequence[StampItem], rows: Sequence[NewCacheRow]) -> None:
+    """What PostgreSQL would refuse in these rows: over-long text columns, NUL characters,
+    unpaired surrogates, NaN or infinite numbers."""
+    for item in items:
+        if len(item.provider) > MAX_TEXT_COLUMN or not storable_text(item.provider):
+            raise UnusableStamp(f"the provider {item.provider[:40]!r} cannot be stored")
+        if not storable_json(item.stamp):
+            raise UnusableStamp(
+                f"the stamp for {item.provider!r} holds a value that cannot be stored"
+            )
+    for row in rows:
+        if len(row.proof_value) > MAX_TEXT_COLUMN:
+            raise UnusableStamp(
+                f"the stamp for {row.provider!r} has a proofValue over 256 characters"
+            )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from service.domain.bodies import PAYLOAD
 from service.domain.ceramic_cache import (
     MAX_BULK_CACHE_SIZE,
+    MAX_TEXT_COLUMN,
     NewCacheRow,
     StampItem,
     UnusableStamp,
@@ -23,9 +24,6 @@ from service.domain.text import storable_json
 from service.errors import UnprocessableEntity, ValidationFailed
 
 TOO_MANY_STAMPS = "You have submitted too many stamps."
-
-# varchar(256): ceramic_cache_ceramiccache.provider and .proof_value.
-MAX_TEXT_COLUMN = 256
 
 _STAMPS_LOC: tuple[str, ...] = ("body", PAYLOAD, "stamps")
 _PROVIDER_LOC = ("credentialSubject", "provider")

@@ -230,25 +230,53 @@ def test_a_malformed_body_is_refused_and_nothing_is_written(
         ),
     ],
 )
-def test_a_stamp_the_reference_cannot_store_is_a_500_and_nothing_is_written(
+def test_a_stamp_the_cache_cannot_store_is_a_422_and_nothing_is_written(
     world: CeramicWorld, stamp: Any
 ) -> None:
+    # The reference answers 500 after its soft delete has committed; a bad stamp is the
+    # client's mistake, so it is a 422 here, found before anything is written.
     cache_row(world.conn, "Google")
     before = written_rows(world.conn)
 
     result = world.bulk("POST", [item("Github"), {"provider": "Google", "stamp": stamp}])
 
-    assert (result.status_code, result.json) == (500, {"detail": "Internal Server Error"})
+    assert result.status_code == 422
+    assert "Google" in result.json["detail"]
     assert written_rows(world.conn) == before
 
 
-def test_two_stamps_for_one_provider_are_a_500_and_nothing_is_written(world: CeramicWorld) -> None:
+@pytest.mark.parametrize(
+    "bad_item",
+    [
+        pytest.param({"provider": "P" * 257, "stamp": None}, id="provider-over-256"),
+        pytest.param({"provider": "Google\x00", "stamp": None}, id="provider-with-nul"),
+        pytest.param(
+            {"provider": "Google", "stamp": {"proof": {"proofValue": "0x" + "a" * 300}}},
+            id="proof-value-over-256",
+        ),
+    ],
+)
+def test_a_value_postgres_would_refuse_is_a_422_and_nothing_is_written(
+    world: CeramicWorld, bad_item: dict[str, Any]
+) -> None:
+    before = written_rows(world.conn)
+
+    result = world.bulk("POST", [bad_item])
+
+    assert result.status_code == 422
+    assert written_rows(world.conn) == before
+
+
+def test_two_stamps_for_one_provider_are_a_422_and_nothing_is_written(world: CeramicWorld) -> None:
     cache_row(world.conn, "Google")
     before = written_rows(world.conn)
 
     result = world.bulk("POST", [item("Google"), item("Google")])
 
-    assert result.status_code == 500
+    assert (result.status_code, result.json) == (
+        422,
+        {"detail": "two stamps for provider 'Google'"},
+    )
     assert written_rows(world.conn) == before
 
 
@@ -291,15 +319,17 @@ def test_patch_deletes_every_listed_provider_and_reinserts_those_with_a_stamp(
     assert outcome(result, world.conn) == snapshot
 
 
-def test_a_patch_the_reference_cannot_store_is_its_generic_500(world: CeramicWorld) -> None:
+def test_a_patch_stamp_the_cache_cannot_store_is_a_422_and_nothing_is_written(
+    world: CeramicWorld,
+) -> None:
     cache_row(world.conn, "Google")
     before = written_rows(world.conn)
 
     result = world.bulk("PATCH", [{"provider": "Google", "stamp": {"proof": {}}}])
 
     assert (result.status_code, result.json) == (
-        500,
-        {"detail": "An internal server error has occurred."},
+        422,
+        {"detail": "the stamp for 'Google' has no proof.proofValue"},
     )
     assert written_rows(world.conn) == before
 
