@@ -104,7 +104,10 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         stack.callback(server.stop)
         _progress(f"starting the server: {server.display_command}")
         server.start()
-        _progress(f"1. latency over HTTP for {', '.join(map(str, STAMP_COUNTS))} stamps")
+        _progress(
+            f"1. latency over HTTP for /health and {', '.join(map(str, STAMP_COUNTS))} stamps"
+        )
+        health = http_latency.health_latency(server)
         latency = http_latency.measure(
             world,
             server,
@@ -156,6 +159,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
     return Results(
         environment=environment,
         latency=latency,
+        health_http=health,
         throughput=rates,
         micro=micro_result,
         cold_start=cold,
@@ -195,16 +199,15 @@ def _micro(world: World) -> micro.MicroResult:
 
 def _workers_why(workers: int, cores: int) -> str:
     reason = (
-        "a scoring request keeps its worker's CPU busy (signature checks, JSON) and "
-        "PostgreSQL runs on the same cores, so more sync workers than cores would time-slice "
-        "requests against each other rather than add capacity, and fewer would leave a core "
-        "idle"
+        "a sync worker serves one request at a time, as a Lambda instance does, and with one "
+        "worker per core CPU-bound requests do not time-slice against each other (PostgreSQL "
+        "shares the same cores). Requests that spend most of their time waiting (see the CPU "
+        "columns in 1. and the note under 2.) would gain throughput from more workers; "
+        "`--workers N` measures that"
     )
     if workers == cores:
         return f"one per core; {reason}"
-    return (
-        f"set with --workers (this machine has {cores} cores; the default, one per core: {reason})"
-    )
+    return f"set with --workers ({cores} cores here; the default is one per core: {reason})"
 
 
 def _cpu_model() -> str:

@@ -46,6 +46,19 @@ def warm_up(client: Client, world: World, address: str, stamps: int, requests: i
         check_reply(reply.body, stamps)
 
 
+def health_latency(server: LocalServer, requests: int = 200) -> Latency:
+    """GET /health over HTTP: the HTTP layer alone (connect, gunicorn, Falcon, the request log)."""
+    client = Client(HOST, server.port, {})
+    samples = []
+    for _ in range(requests):
+        reply = client.get("/health")
+        if reply.status != 200:
+            raise PipelineError(f"/health answered {reply.status}")
+        samples.append(reply.elapsed_ns)
+    client.close()
+    return Latency.of_ns(samples[10:])
+
+
 def measure(
     world: World,
     server: LocalServer,
