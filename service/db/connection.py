@@ -8,6 +8,7 @@ are reopened when the server has dropped them, and never sit idle inside a trans
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -112,6 +113,10 @@ class Database:
         # and the socket timeout only catches a link that went silent.
         read_timeout = self._statement_timeout_ms / 1000 + 5 if self._statement_timeout_ms else None
         conn._usock.settimeout(read_timeout)
+        if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
+            # As libpq does: without it, a statement whose parameters span several TCP segments
+            # waits for the server's delayed ACK (Nagle's algorithm), about 40 ms each time.
+            conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
     def _connection(self) -> pg8000.native.Connection:
