@@ -27,11 +27,20 @@ _tracer = trace.get_tracer("service.db")
 _UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P")
 
 
+# Transaction control is sent as it is; everything else is prepared once per connection.
+_UNPREPARED_PREFIXES = ("SAVEPOINT", "RELEASE", "ROLLBACK", "START", "COMMIT")
+
+Statements = dict[str, pg8000.native.PreparedStatement]
+
+
 class Transaction:
     """The only door to SQL: bound parameters only, one span per statement."""
 
-    def __init__(self, conn: pg8000.native.Connection) -> None:
+    def __init__(
+        self, conn: pg8000.native.Connection, statements: Statements | None = None
+    ) -> None:
         self._conn = conn
+        self._statements = statements
         self._savepoints = 0
         self.statement_count = 0
 
@@ -41,8 +50,19 @@ class Transaction:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
                 span.set_attribute("db.statement", sql)
-            rows = self._conn.run(sql, **params)
+            rows = self._execute(sql, params)
         return rows if rows is not None else []
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
+        if self._statements is None or sql.startswith(_UNPREPARED_PREFIXES):
+            return self._conn.run(sql, **params)  # type: ignore[no-any-return]
+        # A named statement is parsed and planned once per connection instead of every time;
+        # the server infers parameter types from the SQL, which casts where it is ambiguous.
+        statement = self._statements.get(sql)
+        if statement is None:
+            statement = self._conn.prepare(sql)
+            self._statements[sql] = statement
+        return statement.run(**params)  # type: ignore[no-any-return]
 
     def one(self, sql: str, **params: Any) -> list[Any] | None:
         rows = self.run(sql, **params)
@@ -51,10 +71,6 @@ class Transaction:
     def scalar(self, sql: str, **params: Any) -> Any:
         row = self.one(sql, **params)
         return row[0] if row else None
-
-    @property
-    def row_count(self) -> int:
-        return int(self._conn.row_count)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -124,6 +140,7 @@ class Database:
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
+            self._local.statements = {}
         return conn
 
     def _discard(self) -> None:
@@ -152,7 +169,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         conn = self._begin()
-        tx = Transaction(conn)
+        tx = Transaction(conn, self._local.statements)
         try:
             yield tx
         except BaseException as exc:
