@@ -302,7 +302,34 @@ def _function(env_block: ContextReader, arns: _ArnCheck) -> FunctionSettings:
         ),
     )
     block.finish()
+    _check_database_timeouts_fit(settings, where=block.path)
     return settings
+
+
+# The service's defaults (service/settings.py) when the environment does not set them.
+SERVICE_DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
+SERVICE_DEFAULT_CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_database_timeouts_fit(settings: FunctionSettings, *, where: str) -> None:
+    """A hung database must fail a request with the service's own 503/500 answer before Lambda
+    kills the invocation (which the load balancer turns into a bare 502)."""
+    env = settings.service_environment
+    try:
+        statement_ms = int(env.get("DB_STATEMENT_TIMEOUT_MS", SERVICE_DEFAULT_STATEMENT_TIMEOUT_MS))
+        connect_s = float(env.get("DB_CONNECT_TIMEOUT", SERVICE_DEFAULT_CONNECT_TIMEOUT_S))
+    except ValueError:
+        raise ConfigError(
+            f"{where}: DB_STATEMENT_TIMEOUT_MS must be an integer and DB_CONNECT_TIMEOUT a number"
+        ) from None
+    budget_ms = settings.timeout_seconds * 1000
+    if statement_ms <= 0 or statement_ms + connect_s * 1000 >= budget_ms:
+        raise ConfigError(
+            f"{where}: the database timeouts (DB_CONNECT_TIMEOUT {connect_s:g} s + "
+            f"DB_STATEMENT_TIMEOUT_MS {statement_ms} ms) must end before the function's "
+            f"timeout_seconds ({settings.timeout_seconds} s); raise the timeout or set lower "
+            "database timeouts in service_environment"
+        )
 
 
 def _service_environment(block: ContextReader) -> dict[str, str]:

@@ -174,3 +174,18 @@ def test_path_patterns_overlap_only_when_one_path_matches_both(
 ) -> None:
     assert patterns_overlap(a, b) is overlap
     assert patterns_overlap(b, a) is overlap
+
+
+def test_database_timeouts_longer_than_the_function_timeout_fail_synth() -> None:
+    with pytest.raises(ConfigError, match=r"database timeouts .* must end before the function"):
+        synth_with({"environments.production.function.timeout_seconds": 10})
+
+
+def test_lower_database_timeouts_let_a_short_function_timeout_synth() -> None:
+    synth_with(
+        {
+            "environments.production.function.timeout_seconds": 10,
+            "environments.production.service_environment.DB_STATEMENT_TIMEOUT_MS": "4000",
+            "environments.production.service_environment.DB_CONNECT_TIMEOUT": "2",
+        }
+    )
