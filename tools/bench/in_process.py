@@ -51,18 +51,23 @@ class CountingDatabase(Database):
     """Records `Transaction.statement_count` of every transaction (BEGIN and COMMIT excluded).
 
     With `tcp_nodelay`, its connections disable Nagle's algorithm: a what-if the harness
-    measures in its own process, without touching the service.
+    measures in its own process, without touching the service. `service_nodelay` says whether
+    the service's own connection code already did (None: not a TCP connection).
     """
 
     def __init__(self, *args: Any, tcp_nodelay: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.counts: list[int] = []
         self.tcp_nodelay = tcp_nodelay
+        self.service_nodelay: bool | None = None
 
     def _connect(self) -> pg8000.native.Connection:
         conn = super()._connect()
-        if self.tcp_nodelay:
-            conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = conn._usock
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            self.service_nodelay = bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            if self.tcp_nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
     @contextmanager
@@ -99,6 +104,12 @@ class InProcessApp:
         self._saved_level = root.level
         root.addHandler(self._log_handler)
         root.setLevel(logging.INFO)
+
+    @property
+    def nodelay_what_if(self) -> bool:
+        """Whether the TCP_NODELAY twin differs from the app as configured (known once the
+        app has connected)."""
+        return self.db.service_nodelay is False
 
     def score(self, address: str, stamps: int, *, tcp_nodelay: bool = False) -> None:
         client = self._nodelay_client if tcp_nodelay else self.client
@@ -141,7 +152,8 @@ class InProcessTiming:
     stamps: int
     requests: int  # of each kind
     p50_ms: float
-    nodelay_p50_ms: float  # what-if: TCP_NODELAY on the database socket
+    # what-if: TCP_NODELAY on the database socket; None when the service already sets it
+    nodelay_p50_ms: float | None
 
 
 def time_requests(
@@ -155,11 +167,13 @@ def time_requests(
         address = app.world.latency_addresses[stamps]
         for _ in range(3):
             app.score(address, stamps)
+        variants = (False, True) if app.nodelay_what_if else (False,)
+        for _ in range(3 if app.nodelay_what_if else 0):
             app.score(address, stamps, tcp_nodelay=True)
         samples: dict[bool, list[float]] = {False: [], True: []}
         deadline = time.monotonic() + seconds_per_size
-        while len(samples[True]) < min_requests or time.monotonic() < deadline:
-            for nodelay in (False, True):
+        while len(samples[False]) < min_requests or time.monotonic() < deadline:
+            for nodelay in variants:
                 for _ in range(_RUN_LENGTH):
                     started = time.perf_counter_ns()
                     app.score(address, stamps, tcp_nodelay=nodelay)
@@ -169,7 +183,7 @@ def time_requests(
                 stamps=stamps,
                 requests=len(samples[False]),
                 p50_ms=statistics.median(samples[False]),
-                nodelay_p50_ms=statistics.median(samples[True]),
+                nodelay_p50_ms=statistics.median(samples[True]) if samples[True] else None,
             )
         )
     return timings

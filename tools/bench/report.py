@@ -348,8 +348,12 @@ def _latency_limits(results: Results) -> str:
         cpu = http.worker_cpu_ms + http.database_cpu_ms
         text.append(
             f" Per request the worker used {ms(http.worker_cpu_ms)} of CPU and PostgreSQL "
-            f"{ms(http.database_cpu_ms)}: {ms(cpu)} of work in a {ms(http.latency.p50)} "
-            f"median, the rest is waiting."
+            f"{ms(http.database_cpu_ms)}: {ms(cpu)} of work in a {ms(http.latency.p50)} median"
+            + (
+                ", so the request is CPU-bound."
+                if cpu >= 0.8 * http.latency.p50
+                else ", the rest is waiting."
+            )
         )
     text.append(
         f" In process (traced), {statements5:.0f} SQL statements take {ms(sql5)} of "
@@ -361,7 +365,9 @@ def _latency_limits(results: Results) -> str:
         for breakdown in results.stages
         for sql, slow_ms in breakdown.slowest[:1]
     ]
-    if slowest:
+    if slowest and max(slowest)[0] < 5:
+        text.append(f" No statement takes more than {ms(max(slowest)[0])} per request.")
+    elif slowest:
         slow_ms, sql, at = max(slowest)
         text.append(
             f" The slowest statement seen is `{sql}`: {ms(slow_ms)} per request with {at} "
@@ -373,13 +379,17 @@ def _latency_limits(results: Results) -> str:
             )
             + "."
         )
-    gains = [1 - timing.nodelay_p50_ms / timing.p50_ms for timing in in_process.values()]
-    if max(gains) >= 0.2:
+    gains = [
+        1 - timing.nodelay_p50_ms / timing.p50_ms
+        for timing in in_process.values()
+        if timing.nodelay_p50_ms is not None
+    ]
+    if gains and max(gains) >= 0.2:
         text.append(
             " With TCP_NODELAY on the database socket (a what-if measured in the harness's "
             "own process; neither the service nor pg8000 sets it) the in-process p50 goes "
             + ", ".join(
-                f"from {ms(timing.p50_ms)} to {ms(timing.nodelay_p50_ms)} "
+                f"from {ms(timing.p50_ms)} to {_opt_ms(timing.nodelay_p50_ms)} "
                 f"for {stamps} stamp{'s' * (stamps > 1)}"
                 for stamps, timing in sorted(in_process.items())
             )
@@ -432,23 +442,33 @@ def _details(results: Results) -> list[str]:
         "LIFO dedup, stamp and score rows, analytics row, one transaction. CPU per request is "
         'read from /proc for the workers and their PostgreSQL backends. "In process" is the '
         "same request through `falcon.testing` in the harness (no HTTP server), measured "
-        'after the HTTP runs; "TCP_NODELAY" is that with Nagle\'s algorithm off on the '
-        "database socket, a what-if the service does not do today (the two alternate in runs "
-        "of five requests).",
-        "",
-        "| stamps | requests | p50 | p95 | p99 | mean | max | errors "
-        "| worker CPU / req | PostgreSQL CPU / req | in process p50 | TCP_NODELAY p50 |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "after the HTTP runs.",
     ]
     in_process = {timing.stamps: timing for timing in results.in_process}
+    what_if = any(timing.nodelay_p50_ms is not None for timing in results.in_process)
+    if what_if:
+        out[-1] += (
+            ' "TCP_NODELAY" is that with Nagle\'s algorithm off on the database socket, a '
+            "what-if the service does not do today (the two alternate in runs of five requests)."
+        )
+    else:
+        out[-1] += " The service's database connections have TCP_NODELAY set (checked)."
+    out += [
+        "",
+        "| stamps | requests | p50 | p95 | p99 | mean | max | errors "
+        "| worker CPU / req | PostgreSQL CPU / req | in process p50 |"
+        + (" TCP_NODELAY p50 |" if what_if else ""),
+        "| ---: " * (12 if what_if else 11) + "|",
+    ]
     for result in results.latency:
         measured = result.latency
+        timing = in_process[result.stamps]
         out.append(
             f"| {result.stamps} | {measured.count} | {ms(measured.p50)} | {ms(measured.p95)} "
             f"| {ms(measured.p99)} | {ms(measured.mean)} | {ms(measured.maximum)} "
             f"| {result.errors} | {_opt_ms(result.worker_cpu_ms)} "
-            f"| {_opt_ms(result.database_cpu_ms)} | {ms(in_process[result.stamps].p50_ms)} "
-            f"| {ms(in_process[result.stamps].nodelay_p50_ms)} |"
+            f"| {_opt_ms(result.database_cpu_ms)} | {ms(timing.p50_ms)} |"
+            + (f" {_opt_ms(timing.nodelay_p50_ms)} |" if what_if else "")
         )
     out += [
         "",
