@@ -6,9 +6,7 @@ request is one transaction.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
 
 import falcon
 
@@ -16,16 +14,14 @@ from service import ceramic_cache
 from service.auth.jwt import DidTokenAuth
 from service.db.connection import Database
 from service.domain.ceramic_cache import (
-    NO_BODY,
     alternate_scorer_id,
     delete_providers,
     stamp_items,
 )
 from service.domain.params import parse_int
-from service.errors import BadRequest, ValidationFailed
+from service.errors import ValidationFailed
+from service.resources.bodies import json_body
 from service.settings import Settings
-
-CANNOT_PARSE_BODY = "Cannot parse request body"
 
 
 class _CeramicCacheResource:
@@ -122,18 +118,6 @@ class WeightsResource(_CeramicCacheResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self._db.transaction() as tx:
             resp.media = ceramic_cache.configured_weights(tx, settings=self._settings)
-
-
-def json_body(req: falcon.Request) -> Any:
-    """The body as ninja's parser reads it: `json.loads` of the raw bytes whatever the
-    Content-Type says, and NO_BODY for an empty one."""
-    raw = req.bounded_stream.read()
-    if not raw:
-        return NO_BODY
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise BadRequest(CANNOT_PARSE_BODY) from None
 
 
 def _now() -> datetime:

@@ -16,9 +16,9 @@ from service.auth.internal_token import require_internal_token
 from service.db import api_keys
 from service.db.connection import Database
 from service.domain.bodies import AddStampsBody, parse_body
-from service.domain.ceramic_cache import NO_BODY
 from service.domain.params import route_int
 from service.errors import ValidationFailed
+from service.resources.bodies import json_body
 from service.settings import Settings
 
 
@@ -52,7 +52,7 @@ class EmbedStampsResource(_EmbedResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, address: str) -> None:
         require_internal_token(req, self._settings.cgrants_api_token)
-        payload = parse_body(AddStampsBody, req.get_media(default_when_empty=NO_BODY)).payload
+        payload = parse_body(AddStampsBody, json_body(req)).payload
         with self._db.transaction() as tx:
             resp.media = rescoring.add_embed_stamps(
                 tx,

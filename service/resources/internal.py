@@ -17,12 +17,13 @@ from service.db.connection import Database
 from service.domain import bans as ban_rules
 from service.domain.addresses import normalize_address
 from service.domain.bodies import CheckBansBody, CheckRevocationsBody, parse_body
-from service.domain.ceramic_cache import MAX_BULK_CACHE_SIZE, NO_BODY
+from service.domain.ceramic_cache import MAX_BULK_CACHE_SIZE
 from service.domain.contributions import contributor_statistics
 from service.domain.embed import TOO_MANY_STAMPS
 from service.domain.params import route_int
 from service.domain.stakes import legacy_event_item, stake_item
 from service.errors import InternalError, NotFound, UnprocessableEntity, ValidationFailed
+from service.resources.bodies import json_body
 from service.settings import Settings
 
 
@@ -62,7 +63,7 @@ class CheckBansResource(_InternalResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._authorize(req)
-        credentials = parse_body(CheckBansBody, req.get_media(default_when_empty=NO_BODY)).payload
+        credentials = parse_body(CheckBansBody, json_body(req)).payload
         address = ban_rules.subject_address(credentials)
         ban_rules.require_hashes(credentials)
         with self._db.transaction() as tx:
@@ -80,7 +81,7 @@ class CheckRevocationsResource(_InternalResource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._authorize(req)
-        body = parse_body(CheckRevocationsBody, req.get_media(default_when_empty=NO_BODY))
+        body = parse_body(CheckRevocationsBody, json_body(req))
         proof_values = body.payload.proof_values
         if len(proof_values) > MAX_BULK_CACHE_SIZE:
             raise UnprocessableEntity(TOO_MANY_STAMPS)

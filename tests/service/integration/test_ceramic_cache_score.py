@@ -328,6 +328,12 @@ def test_post_with_a_scorer_no_account_owns_is_a_404(world: CeramicWorld) -> Non
     [
         pytest.param("{", 400, {"detail": "Cannot parse request body"}, id="not JSON"),
         pytest.param(
+            "[" * 200_000 + "]" * 200_000,
+            400,
+            {"detail": "Cannot parse request body"},
+            id="nested far too deep",
+        ),
+        pytest.param(
             "",
             422,
             {"detail": [{"type": "missing", "loc": ["body", "payload"], "msg": "Field required"}]},

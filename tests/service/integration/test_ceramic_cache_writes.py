@@ -102,6 +102,19 @@ def test_a_body_is_read_as_json_whatever_its_content_type(world: CeramicWorld) -
     assert result.status_code == 201
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+def test_a_body_nested_far_too_deep_is_unparsable_not_a_crash(
+    world: CeramicWorld, method: str
+) -> None:
+    # The C JSON decoder overflowed the stack on this (the process died) before the nesting
+    # limit applied to these routes.
+    depth = 200_000
+
+    result = world.bulk(method, raw="[" * depth + "]" * depth)
+
+    assert (result.status_code, result.json) == (400, {"detail": "Cannot parse request body"})
+
+
 def test_exactly_100_stamps_are_accepted(world: CeramicWorld) -> None:
     result = world.bulk("POST", unsigned_items(100))
 

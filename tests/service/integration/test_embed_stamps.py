@@ -276,6 +276,19 @@ def test_an_empty_body_is_a_missing_payload(world: sc.Scenario) -> None:
     }
 
 
+def test_a_json_body_is_read_whatever_its_content_type(world: sc.Scenario) -> None:
+    # django-ninja parses the raw body as JSON; the Content-Type is never consulted.
+    assert world.client is not None
+    result = world.client.simulate_post(
+        f"/internal/embed/stamps/{sc.ADDRESS}",
+        body=json.dumps(stamps_body(world, sc.stamp("Google"))),
+        headers={**INTERNAL, "Content-Type": "text/plain"},
+    )
+
+    assert result.status_code == 200
+    assert [s["provider"] for s in result.json["stamps"]] == ["Google"]
+
+
 def test_malformed_json_is_a_400(world: sc.Scenario) -> None:
     assert world.client is not None
     result = world.client.simulate_post(

@@ -316,6 +316,31 @@ def test_malformed_json_is_a_400(client: falcon.testing.TestClient) -> None:
     assert result.json == {"detail": "Cannot parse request body"}
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_is_read_whatever_its_content_type(
+    client: falcon.testing.TestClient, content_type: str | None
+) -> None:
+    # django-ninja parses the raw body as JSON; the Content-Type is never consulted.
+    headers = dict(INTERNAL) if content_type is None else {**INTERNAL, "Content-Type": content_type}
+
+    result = client.simulate_post(
+        "/internal/check-bans", body=json.dumps([credential("v0:abc")]), headers=headers
+    )
+
+    assert result.status_code == 200
+    assert [entry["hash"] for entry in result.json] == ["v0:abc"]
+
+
+def test_a_form_body_is_not_json(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post(
+        "/internal/check-bans",
+        body="hash=v0%3Aabc",
+        headers={**INTERNAL, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert (result.status_code, result.json) == (400, {"detail": "Cannot parse request body"})
+
+
 def test_a_nul_character_in_a_hash_matches_nothing(client: falcon.testing.TestClient) -> None:
     result = check(client, [credential("v0:\x00")])
 

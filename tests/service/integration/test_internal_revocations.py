@@ -115,3 +115,18 @@ def test_a_value_postgresql_cannot_hold_is_not_revoked(client: falcon.testing.Te
 
     assert result.status_code == 200
     assert [item["is_revoked"] for item in result.json] == [False, False]
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "multipart/form-data"])
+def test_a_json_body_is_read_whatever_its_content_type(
+    client: falcon.testing.TestClient, content_type: str | None
+) -> None:
+    # django-ninja parses the raw body as JSON; the Content-Type is never consulted.
+    headers = dict(INTERNAL) if content_type is None else {**INTERNAL, "Content-Type": content_type}
+
+    result = client.simulate_post(
+        "/internal/check-revocations", body=json.dumps({"proof_values": ["0xa"]}), headers=headers
+    )
+
+    assert result.status_code == 200
+    assert result.json == [{"proof_value": "0xa", "is_revoked": False}]

@@ -1,0 +1,33 @@
+"""JSON request bodies read the way django-ninja reads them (endpoints.md §1.2).
+
+Ninja parses the raw body with `json.loads` whatever the Content-Type says (none, `text/plain`
+or a form type alike), so every route that takes a body reads it here rather than through
+Falcon's media handlers, which pick a parser by Content-Type and refuse others with a 415.
+The nesting limit of `json_depth` applies: a deeply nested body must not reach the decoder.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+from service import json_depth
+from service.domain.ceramic_cache import NO_BODY
+from service.errors import BadRequest
+
+CANNOT_PARSE_BODY = "Cannot parse request body"
+
+
+def json_body(req: falcon.Request) -> Any:
+    """The decoded body, or NO_BODY for an empty one; 400 when it is not JSON."""
+    raw = req.bounded_stream.read()
+    if not raw:
+        return NO_BODY
+    try:
+        # `json.loads(bytes)` detects UTF-8, -16 and -32 the same way.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        return json_depth.loads(text)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, the nesting limit
+        raise BadRequest(CANNOT_PARSE_BODY) from None
