@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -35,6 +35,10 @@ _INT = TypeAdapter(int)
 
 # varchar(256): ceramic_cache_ceramiccache.provider and .proof_value.
 MAX_TEXT_COLUMN = 256
+
+# timestamptz input takes UTC offsets up to ±15:59:59 (PostgreSQL's MAX_TZDISP_HOUR); Python
+# parses offsets up to ±23:59.
+MAX_STORABLE_UTC_OFFSET = timedelta(hours=16)
 
 
 class UnusableStamp(ValueError):
@@ -273,4 +277,9 @@ def _stamp_date(stamp: dict[str, Any], key: str, provider: str) -> datetime | No
         parsed = parse_iso_datetime(value)
     except ValueError:
         raise UnusableStamp(f"the stamp for {provider!r} has an unparseable {key}") from None
+    offset = parsed.utcoffset()
+    if offset is not None and abs(offset) >= MAX_STORABLE_UTC_OFFSET:
+        raise UnusableStamp(
+            f"the stamp for {provider!r} has an {key} whose UTC offset cannot be stored"
+        )
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -258,6 +258,25 @@ def test_a_stamp_the_cache_cannot_store_is_a_422_and_nothing_is_written(
     assert written_rows(world.conn) == before
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_date_whose_utc_offset_postgres_refuses_is_a_422_and_nothing_is_written(
+    world: CeramicWorld, method: str
+) -> None:
+    # Python parses offsets up to ±23:59, PostgreSQL's timestamptz only up to ±15:59:59: the
+    # insert failed (a 500 on POST, PATCH's wrapped 500) after the soft delete.
+    cache_row(world.conn, "Google")
+    before = written_rows(world.conn)
+    stamp = {"proof": {"proofValue": "0x1"}, "issuanceDate": "2026-01-01T04:00:30-21:29"}
+
+    result = world.bulk(method, [item("Github"), {"provider": "Google", "stamp": stamp}])
+
+    assert result.status_code == 422
+    assert result.json == {
+        "detail": "the stamp for 'Google' has an issuanceDate whose UTC offset cannot be stored"
+    }
+    assert written_rows(world.conn) == before
+
+
 @pytest.mark.parametrize(
     "bad_item",
     [

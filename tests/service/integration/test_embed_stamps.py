@@ -276,6 +276,18 @@ def test_an_empty_body_is_a_missing_payload(world: sc.Scenario) -> None:
     }
 
 
+def test_a_date_whose_utc_offset_postgres_refuses_is_a_422_and_nothing_is_written(
+    world: sc.Scenario,
+) -> None:
+    credential = {**sc.stamp("Google"), "expirationDate": "2099-01-01T00:00:00+21:00"}
+
+    result = post(world, stamps_body(world, credential))
+
+    assert result.status_code == 422
+    assert "UTC offset" in result.json["detail"]
+    assert nothing_written(world.conn)
+
+
 def test_a_json_body_is_read_whatever_its_content_type(world: sc.Scenario) -> None:
     # django-ninja parses the raw body as JSON; the Content-Type is never consulted.
     assert world.client is not None

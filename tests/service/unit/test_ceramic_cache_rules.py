@@ -147,11 +147,21 @@ def test_a_non_string_proof_value_is_stored_as_its_text_as_a_charfield_does() ->
         pytest.param({"proof": {"proofValue": None}}, id="null proofValue"),
         pytest.param(stamp(issuanceDate="soon"), id="unparseable date"),
         pytest.param(stamp(expirationDate=1700000000), id="numeric date"),
+        pytest.param(stamp(issuanceDate="2026-01-01T00:00:00-21:29"), id="offset past 15:59"),
+        pytest.param(stamp(expirationDate="2026-01-01T00:00:00+16:00"), id="offset of 16 hours"),
     ],
 )
 def test_a_stamp_the_reference_cannot_store_is_unusable(value: Any) -> None:
     with pytest.raises(UnusableStamp):
         new_cache_row("Google", value)
+
+
+def test_the_largest_utc_offset_postgres_stores_is_kept() -> None:
+    row = new_cache_row("Google", stamp(issuanceDate="2026-01-01T00:00:00+15:59:59"))
+
+    assert row.issuance_date == datetime(2026, 1, 1, tzinfo=UTC) - timedelta(
+        hours=15, minutes=59, seconds=59
+    )
 
 
 def test_patch_inserts_only_items_with_a_truthy_stamp() -> None:
