@@ -28,6 +28,7 @@ from service.domain.ceramic_cache import (
     with_response_defaults,
 )
 from service.domain.scoring import StoredScore, v2_response
+from service.domain.text import storable_text
 from service.domain.weights import community_id_of, float_weights
 from service.errors import (
     BadRequest,
@@ -174,9 +175,12 @@ def stamps_of(
     CERAMIC_CACHE_SCORER_ID is scored first (and its score saved), as in the reference, so an
     invalid address is only refused then."""
     lowered = address.lower()
-    stamps = stamp_listing(tx, lowered)
+    # PostgreSQL cannot compare text holding a NUL character or an unpaired surrogate; no row
+    # holds such an address, so it has no stamps and no score (and scoring refuses it).
+    searchable = storable_text(lowered)
+    stamps = stamp_listing(tx, lowered) if searchable else []
     scorer_id = configured_scorer_id(settings)
-    if scorer_id and passports.find_score(tx, lowered, scorer_id) is None:
+    if scorer_id and (not searchable or passports.find_score(tx, lowered, scorer_id) is None):
         score_on_scorer(tx, address, scorer_id, settings=settings, now=now)
     return {"success": True, "stamps": stamps}
 

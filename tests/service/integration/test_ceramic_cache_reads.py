@@ -84,7 +84,7 @@ def test_a_missing_address_is_a_422(world: CeramicWorld) -> None:
     )
 
 
-@pytest.mark.parametrize("address", ["0x1234", "", "aa" * 20])
+@pytest.mark.parametrize("address", ["0x1234", "", "aa" * 20, "0xaa%00"])
 def test_an_invalid_address_without_a_score_fails_when_it_is_scored(
     world: CeramicWorld, address: str
 ) -> None:
