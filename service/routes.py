@@ -6,6 +6,7 @@ import falcon
 
 from service.db.connection import Database
 from service.resources import ceramic_cache, embed, internal
+from service.resources.openapi import OpenApiResource
 from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
 
@@ -16,6 +17,9 @@ def add_routes(
     app.add_route(
         "/v2/stamps/{scorer_id}/score/{address}", V2ScoreResource(settings=settings, db=db)
     )
+
+    # The OpenAPI description of every route (tools/openapi_document.py builds it).
+    app.add_route("/openapi.json", OpenApiResource())
 
     # Ceramic cache (the Passport app; bearer tokens on the stamp writes and the score).
     for path, ceramic_resource in (
