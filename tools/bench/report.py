@@ -80,7 +80,7 @@ def _at_most(value: float, target: float, unit: str = "ms") -> tuple[bool, str]:
         return True, ""
     over = value - target
     shown = ms(over) if unit == "ms" else f"{over:.1f} {unit}"
-    return False, f"{shown} over, {value / target:.1f}x the target"
+    return False, f"{shown} over, {value / target - 1:.0%} above the target"
 
 
 def checks(results: Results) -> list[Check]:
