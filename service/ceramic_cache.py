@@ -106,7 +106,9 @@ def delete_stamps(
     when there are none; the address is rescored and the score saved, but the response
     (`GetStampResponse`) carries only the listing, of every type."""
     _check_size(providers)
-    if not ceramic_cache.soft_delete(tx, address, providers, now=now, v1_only=False):
+    # A provider PostgreSQL cannot compare (a NUL character, an unpaired surrogate) names no row.
+    searchable = [provider for provider in providers if storable_text(provider)]
+    if not ceramic_cache.soft_delete(tx, address, searchable, now=now, v1_only=False):
         raise NotFound(NOTHING_TO_DELETE)
     stamps = stamp_listing(tx, address, v1_only=False)
     score_on_scorer(tx, address, configured_scorer_id(settings), settings=settings, now=now)

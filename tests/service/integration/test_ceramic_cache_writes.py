@@ -390,6 +390,7 @@ def test_delete_soft_deletes_the_providers_rows_of_every_type_and_rescores(
     [
         pytest.param([{"provider": "Discord"}], id="provider without a live row"),
         pytest.param([], id="empty list"),
+        pytest.param([{"provider": "Google\x00"}], id="provider with a NUL character"),
     ],
 )
 def test_deleting_nothing_is_a_404_and_nothing_is_written(
