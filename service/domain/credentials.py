@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from service.domain.eth_account_import import Account, encode_typed_data
 
 W3C_CREDENTIALS_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 EIP712_PROOF_TYPE = "EthereumEip712Signature2021"

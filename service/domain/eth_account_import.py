@@ -1,0 +1,42 @@
+"""Imports eth-account without eth-keyfile's start-up cost.
+
+eth-account imports eth-keyfile at module load, and eth-keyfile imports py_ecc's BLS12-381
+pairing code, which precomputes its tables at import: about 0.4 s of every Lambda cold start,
+for keystore files the scorer never reads or writes. When nothing has imported eth-keyfile yet,
+a placeholder takes its place; its functions refuse to run, so a keyfile call can never
+silently do the wrong thing. Signing, typed-data hashing and signer recovery do not touch it.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Literal, NoReturn
+
+
+def _keyfiles_unsupported(*args: Any, **kwargs: Any) -> NoReturn:
+    raise RuntimeError("keyfiles are not supported in the scorer (eth-keyfile is not loaded)")
+
+
+def _install_placeholder() -> None:
+    if "eth_keyfile" in sys.modules:
+        return
+    package = types.ModuleType("eth_keyfile", __doc__)
+    keyfile = types.ModuleType("eth_keyfile.keyfile", __doc__)
+    keyfile.KDFType = Literal["pbkdf2", "scrypt"]  # type: ignore[attr-defined]
+    for module in (package, keyfile):
+        module.create_keyfile_json = _keyfiles_unsupported  # type: ignore[attr-defined]
+        module.decode_keyfile_json = _keyfiles_unsupported  # type: ignore[attr-defined]
+        module.extract_key_from_keyfile = _keyfiles_unsupported  # type: ignore[attr-defined]
+        module.load_keyfile = _keyfiles_unsupported  # type: ignore[attr-defined]
+    package.keyfile = keyfile  # type: ignore[attr-defined]
+    sys.modules["eth_keyfile"] = package
+    sys.modules["eth_keyfile.keyfile"] = keyfile
+
+
+_install_placeholder()
+
+from eth_account import Account  # noqa: E402
+from eth_account.messages import encode_typed_data  # noqa: E402
+
+__all__ = ["Account", "encode_typed_data"]
