@@ -9,7 +9,6 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-import falcon.testing
 import pg8000.native
 import pytest
 
