@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-service test-infra lint fmt bench clean
+.PHONY: help install run test test-service test-infra lint fmt bench fuzz openapi clean
 
 help:
 	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
@@ -19,6 +19,8 @@ help:
 	@echo "make bootstrap  cdk bootstrap an environment (ENV=name required)"
 	@echo "make deploy   cdk deploy (ENV=name required)"
 	@echo "make bench    benchmark harness, writes BENCHMARKS.md"
+	@echo "make fuzz     schemathesis against the local server on every route (FUZZ_ARGS=...)"
+	@echo "make openapi  rebuild service/openapi.json from tools/openapi_document.py"
 	@echo "make clean    remove the venv, node_modules, build output and .data/"
 
 install: $(STAMP)
@@ -55,6 +57,13 @@ fmt: install
 
 bench: install
 	$(PY) -m tools.bench
+
+# Bounded: --max-examples per operation (default 150) and --max-minutes (default 15).
+fuzz: install
+	$(PY) -m tools.fuzz $(FUZZ_ARGS)
+
+openapi: install
+	$(PY) -m tools.openapi_document
 
 clean:
 	-@if [ -f .data/pg/pgdata/postmaster.pid ] && [ -x $(PY) ]; then $(PY) -m tools.run_local --stop; fi
