@@ -1,14 +1,19 @@
-"""Imports eth-account without eth-keyfile's start-up cost.
+"""Imports eth-account without eth-keyfile's start-up cost, hashing with a C Keccak.
 
 eth-account imports eth-keyfile at module load, and eth-keyfile imports py_ecc's BLS12-381
 pairing code, which precomputes its tables at import: about 0.4 s of every Lambda cold start,
 for keystore files the scorer never reads or writes. When nothing has imported eth-keyfile yet,
 a placeholder takes its place; its functions refuse to run, so a keyfile call can never
 silently do the wrong thing. Signing, typed-data hashing and signer recovery do not touch it.
+
+EIP-712 hashing makes about 36 Keccak-256 calls per credential. eth-hash picks pycryptodome's
+Python-wrapped Keccak when both are installed (~6 µs a call); safe-pysha3's C extension takes
+under 1 µs, which cuts credential verification by about a third.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from typing import Any, Literal, NoReturn
@@ -35,6 +40,8 @@ def _install_placeholder() -> None:
 
 
 _install_placeholder()
+# Read by eth-hash when it first hashes; an explicit setting from the environment wins.
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_typed_data  # noqa: E402
