@@ -8,7 +8,11 @@ does and leaves the hashing and the signature recovery to eth-account.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -286,7 +290,37 @@ def _ethr_address(issuer: str) -> str:
     return match.group(1)
 
 
+# Recovered signers by credential content. A signer is a pure function of the credential and
+# its proof, and the same stamps are verified again on every rescoring of an address; the key
+# covers every byte of both, so a changed credential is always verified afresh.
+SIGNER_CACHE_SIZE = 16_384
+_signer_cache: OrderedDict[bytes, str] = OrderedDict()
+_signer_cache_lock = threading.Lock()
+
+
+def clear_signer_cache() -> None:
+    with _signer_cache_lock:
+        _signer_cache.clear()
+
+
 def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
+    key = hashlib.sha256(
+        json.dumps([credential, proof], sort_keys=True, separators=(",", ":")).encode()
+    ).digest()
+    with _signer_cache_lock:
+        cached = _signer_cache.get(key)
+        if cached is not None:
+            _signer_cache.move_to_end(key)
+            return cached
+    signer = _recover_signer_uncached(credential, proof)
+    with _signer_cache_lock:
+        _signer_cache[key] = signer
+        if len(_signer_cache) > SIGNER_CACHE_SIZE:
+            _signer_cache.popitem(last=False)
+    return signer
+
+
+def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
     signature = _signature_bytes(proof.get("proofValue"))
     # ssi tries the current name of the member first and only then the older one.
     info_key = "eip712" if "eip712" in proof else "eip712Domain"
