@@ -274,7 +274,8 @@ SCHEMAS: dict[str, JsonObject] = {
 REQUEST_ID_HEADER: JsonObject = {
     "description": "The request id: the Lambda request id, the caller's X-Request-Id or"
     " X-Amzn-Trace-Id, or a fresh one.",
-    "schema": {"type": "string"},
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
 }
 
 
@@ -326,7 +327,7 @@ def _unavailable_response() -> JsonObject:
     return _json(
         _detail(DATABASE_UNAVAILABLE),
         "The database cannot be reached; nothing was written.",
-        **{"Retry-After": {"schema": {"type": "string"}}},
+        **{"Retry-After": {"required": True, "schema": {"type": "string"}}},
     )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import falcon
 import falcon.inspect
 import falcon.testing
 import pytest
+import schemathesis
+from werkzeug.test import Client, TestResponse
 
 from service.app import create_app
 from service.db.connection import Database
@@ -92,6 +95,43 @@ def test_every_operation_names_its_security_and_documents_the_413() -> None:
         for method, operation in item.items():
             assert "security" in operation, f"{method.upper()} {path}"
             assert "413" in operation["responses"], f"{method.upper()} {path}"
+
+
+# --- answers the fuzzer cannot provoke match the document too ----------------------------------
+
+
+def test_a_body_past_the_limit_is_answered_as_documented(
+    settings_env: dict[str, str], db: Database
+) -> None:
+    app = create_app(Settings.from_env({**settings_env, "MAX_REQUEST_BODY_BYTES": "16"}), db)
+
+    response = Client(app).post("/internal/check-revocations", data="x" * 17)
+
+    assert response.status_code == 413
+    _conforms(response, "/internal/check-revocations", "POST")
+
+
+def test_a_database_outage_is_answered_as_documented(settings_env: dict[str, str]) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{_closed_port()}/scorer"
+    app = create_app(Settings.from_env({**settings_env, "DATABASE_URL": closed}))
+
+    response = Client(app).get("/ceramic-cache/weights")
+
+    assert response.status_code == 503
+    _conforms(response, "/ceramic-cache/weights", "GET")
+
+
+def _conforms(response: TestResponse, path: str, method: str) -> None:
+    """The status is documented for the operation, and headers and body match its schemas."""
+    operation = schemathesis.openapi.from_path(openapi_document.DOCUMENT_PATH)[path][method]
+    assert str(response.status_code) in operation.responses.status_codes
+    operation.validate_response(response)
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class _Undocumented:
