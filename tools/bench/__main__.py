@@ -27,7 +27,7 @@ from tools.bench.in_process import InProcessApp, SpanRecorder
 from tools.bench.report import Environment, Results, console_table, markdown
 from tools.bench.server import REPO_ROOT, LocalServer, ServerError
 from tools.bench.stats import Latency
-from tools.bench.world import STAMP_COUNTS, World, build_world, connect
+from tools.bench.world import STAMP_COUNTS, build_world, connect
 from tools.pgcluster import EphemeralCluster, apply_schema
 
 _STARTED = time.perf_counter()
@@ -116,6 +116,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
             min_requests=100,
             max_requests=2000,
         )
+        first_scores = http_latency.measure_first_scores(world, server)
         _progress(f"2. throughput, {duration:.0f} s per client count")
         rates = throughput.measure(world, server, conn, seconds=duration)
         server.stop()
@@ -123,7 +124,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         _progress("4. cold start (fresh interpreters)")
         cold = cold_start.measure(world, env)
         _progress("3. micro-benchmarks: credential verification, API-key checks")
-        micro_result = _micro(world)
+        micro_result = micro.measure(world)
 
         _progress("in process: timing, profile, statement counts, step breakdown")
         app = InProcessApp(world, env, workdir / "in_process.log")
@@ -160,6 +161,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         environment=environment,
         latency=latency,
         health_http=health,
+        first_scores=first_scores,
         throughput=rates,
         micro=micro_result,
         cold_start=cold,
@@ -190,11 +192,6 @@ def _round_trip_ms(conn: pg8000.native.Connection, count: int = 300) -> tuple[fl
         samples.append(time.perf_counter_ns() - started)
     latency = Latency.of_ns(samples)
     return latency.p50, latency.p99
-
-
-def _micro(world: World) -> micro.MicroResult:
-    address = world.latency_addresses[max(STAMP_COUNTS)]
-    return micro.measure(world.credentials[address], address=address, issuer=world.issuer_did)
 
 
 def _workers_why(workers: int, cores: int) -> str:

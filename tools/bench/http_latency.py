@@ -106,3 +106,27 @@ def measure(
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class FirstScoreResult:
+    stamps: int
+    latency: Latency
+
+
+def measure_first_scores(world: World, server: LocalServer) -> list[FirstScoreResult]:
+    """One request per passport whose stamps the server has never verified, so nothing the
+    service remembers between requests (verified signers) can answer for them."""
+    client = Client(HOST, server.port, world.headers)
+    results = []
+    for stamps, addresses in sorted(world.first_score_addresses.items()):
+        samples = []
+        for address in addresses:
+            reply = client.get(world.score_path(address))
+            if reply.status != 200:
+                raise PipelineError(f"a first scoring answered {reply.status}: {reply.body!r}")
+            check_reply(reply.body, stamps)
+            samples.append(reply.elapsed_ns)
+        results.append(FirstScoreResult(stamps, Latency.of_ns(samples)))
+    client.close()
+    return results

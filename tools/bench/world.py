@@ -22,6 +22,8 @@ STAMP_COUNTS = (1, 5, 10, 25)
 THROUGHPUT_STAMPS = 5
 CLIENT_COUNTS = (1, 4, 16)
 STATEMENT_STAMP_COUNTS = (1, 25)
+# Passports scored once each over HTTP: stamps the server has never verified.
+FIRST_SCORE_PASSPORTS = {5: 20, 25: 20}
 PROVIDERS = tuple(f"BenchProvider{index:02d}" for index in range(max(STAMP_COUNTS)))
 # Every provider weighs 1, so an N-stamp passport scores N; 5 and more pass.
 THRESHOLD = "4.5"
@@ -39,6 +41,8 @@ class World:
     client_addresses: tuple[str, ...]
     # stamp count -> an address no request has scored yet (its first request is a first scoring)
     statement_addresses: Mapping[int, str]
+    # stamp count -> addresses that are each scored once, by the first-scoring latency run
+    first_score_addresses: Mapping[int, tuple[str, ...]]
     credentials: Mapping[str, list[dict[str, Any]]]
 
     @property
@@ -147,6 +151,10 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
         statements = {
             count: passport(f"statements-{count}", count) for count in STATEMENT_STAMP_COUNTS
         }
+        first_scores = {
+            count: tuple(passport(f"first-{count}-{index}", count) for index in range(passports))
+            for count, passports in FIRST_SCORE_PASSPORTS.items()
+        }
         conn.run("COMMIT")
     except BaseException:
         conn.run("ROLLBACK")
@@ -159,6 +167,7 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
         latency_addresses=latency,
         client_addresses=clients,
         statement_addresses=statements,
+        first_score_addresses=first_scores,
         credentials=credentials,
     )
 
@@ -176,18 +185,27 @@ def _cache_stamps(
     now: datetime,
     community_id: int,
 ) -> list[dict[str, Any]]:
-    signed = []
-    for provider in PROVIDERS[:count]:
-        credential = sign_stamp(
-            issuer_key=issuer_key,
-            address=address,
-            provider=provider,
-            nullifiers=[f"v0:{provider}:{address}"],
-            issuance=now - timedelta(days=1),
-            expiration=now + timedelta(days=90),
-        )
+    signed = sign_stamps(issuer_key=issuer_key, address=address, count=count, now=now)
+    for credential in signed:
         seed.add_cached_stamp(
             conn, address=address, credential=credential, source_scorer_id=community_id
         )
-        signed.append(credential)
     return signed
+
+
+def sign_stamps(
+    *, issuer_key: str, address: str, count: int, now: datetime, tag: str = ""
+) -> list[dict[str, Any]]:
+    """`count` stamps of distinct providers; a different `tag` gives different credentials
+    (nullifiers, hence signatures) for the same address."""
+    return [
+        sign_stamp(
+            issuer_key=issuer_key,
+            address=address,
+            provider=provider,
+            nullifiers=[f"v0:{provider}:{address}{tag}"],
+            issuance=now - timedelta(days=1),
+            expiration=now + timedelta(days=90),
+        )
+        for provider in PROVIDERS[:count]
+    ]
