@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,6 +139,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
 
     environment = Environment(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        revision=_revision(),
         cpu=_cpu_model(),
         cores=cores,
         python=platform.python_version(),
@@ -205,6 +207,28 @@ def _workers_why(workers: int, cores: int) -> str:
     if workers == cores:
         return f"one per core; {reason}"
     return f"set with --workers ({cores} cores here; the default is one per core: {reason})"
+
+
+def _revision() -> str:
+    """The commit measured, and whether the service's code differed from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "service"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head}, with uncommitted changes under service/" if dirty else head
 
 
 def _cpu_model() -> str:

@@ -30,6 +30,7 @@ PEAK_RSS_MIB = 120.0
 @dataclass(frozen=True)
 class Environment:
     date: str
+    revision: str
     cpu: str
     cores: int
     python: str
@@ -263,6 +264,7 @@ def markdown(results: Results) -> str:
         "| | |",
         "| --- | --- |",
         f"| date | {env.date} |",
+        f"| commit | {env.revision} |",
         f"| CPU | {env.cpu}, {env.cores} cores |",
         f"| load average (1 / 5 / 15 min; the end value includes the benchmark's own work) "
         f"| {_load(env.load_start)} at start, "
