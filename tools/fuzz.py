@@ -21,8 +21,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pg8000.native
-
 from tools.bench.server import LocalServer
 from tools.demo_data import seed_demo
 from tools.mint_token import mint
@@ -73,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(cluster: EphemeralCluster) -> dict[str, str]:
     """A fresh database with the demo data, and the server's environment."""
     url = cluster.start()
-    conn = pg8000.native.Connection(
-        user="postgres", host="127.0.0.1", port=cluster.port, database=cluster.dbname
-    )
+    conn = cluster.connect()
     try:
         apply_schema(conn)
         demo = seed_demo(conn)

@@ -140,10 +140,14 @@ class EphemeralCluster:
         self.stop()
         shutil.rmtree(self.root_dir, ignore_errors=True)
 
-    def _ensure_database(self) -> None:
-        conn = pg8000.native.Connection(
-            user="postgres", host="127.0.0.1", port=self.port, database="postgres"
+    def connect(self, database: str | None = None) -> pg8000.native.Connection:
+        """A superuser connection to `database` (default: the cluster's own) on the cluster."""
+        return pg8000.native.Connection(
+            user="postgres", host="127.0.0.1", port=self.port, database=database or self.dbname
         )
+
+    def _ensure_database(self) -> None:
+        conn = self.connect("postgres")
         try:
             exists = conn.run("SELECT 1 FROM pg_database WHERE datname = :name", name=self.dbname)
             if not exists:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pg8000.native
+from pg8000.native import identifier
 
 from tools.demo_data import seed_demo
 from tools.mint_token import mint
@@ -29,15 +30,11 @@ DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
 
 
 def _fresh_database(cluster: EphemeralCluster) -> pg8000.native.Connection:
-    admin = pg8000.native.Connection(
-        user="postgres", host="127.0.0.1", port=cluster.port, database="postgres"
-    )
-    admin.run("DROP DATABASE IF EXISTS scorer WITH (FORCE)")
-    admin.run("CREATE DATABASE scorer")
+    admin = cluster.connect("postgres")
+    admin.run(f"DROP DATABASE IF EXISTS {identifier(cluster.dbname)} WITH (FORCE)")
+    admin.run(f"CREATE DATABASE {identifier(cluster.dbname)}")
     admin.close()
-    conn = pg8000.native.Connection(
-        user="postgres", host="127.0.0.1", port=cluster.port, database="scorer"
-    )
+    conn = cluster.connect()
     apply_schema(conn)
     return conn
 

@@ -90,6 +90,22 @@ class Transaction:
             self.run(f"RELEASE SAVEPOINT {name}")
 
 
+def open_connection(
+    target: DatabaseTarget, *, database: str | None = None, **options: Any
+) -> pg8000.native.Connection:
+    """A pg8000 connection to a DATABASE_URL's server (or another database on it)."""
+    return pg8000.native.Connection(
+        user=target.user,
+        host=target.host,
+        port=target.port,
+        database=database or target.database,
+        password=target.password,
+        unix_sock=target.unix_sock,
+        ssl_context=target.ssl_context(),
+        **options,
+    )
+
+
 class Database:
     def __init__(
         self,
@@ -106,16 +122,9 @@ class Database:
         self._local = threading.local()
 
     def _connect(self) -> pg8000.native.Connection:
-        target = self._target
         try:
-            conn = pg8000.native.Connection(
-                user=target.user,
-                host=target.host,
-                port=target.port,
-                database=target.database,
-                password=target.password,
-                unix_sock=target.unix_sock,
-                ssl_context=target.ssl_context(),
+            conn = open_connection(
+                self._target,
                 timeout=self._connect_timeout_s,
                 application_name=self._application_name,
                 startup_params={"statement_timeout": str(self._statement_timeout_ms)},

@@ -19,8 +19,8 @@ from service.domain.ceramic_cache import (
     stamp_items,
 )
 from service.domain.params import parse_int
-from service.errors import ValidationFailed
 from service.resources.bodies import json_body
+from service.resources.query import required_param
 from service.settings import Settings
 
 
@@ -101,11 +101,7 @@ class StampResource(_CeramicCacheResource):
     """GET /ceramic-cache/stamp?address=: open, like the reference."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        address = req.get_param("address")
-        if address is None:
-            raise ValidationFailed.single(
-                type_="missing", loc=["query", "address"], msg="Field required"
-            )
+        address = required_param(req, "address")
         with self._db.transaction() as tx:
             resp.media = ceramic_cache.stamps_of(
                 tx, address=address, settings=self._settings, now=_now()

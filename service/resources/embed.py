@@ -17,8 +17,8 @@ from service.db import api_keys
 from service.db.connection import Database
 from service.domain.bodies import AddStampsBody, parse_body
 from service.domain.params import route_int
-from service.errors import ValidationFailed
 from service.resources.bodies import json_body
+from service.resources.query import required_param
 from service.settings import Settings
 
 
@@ -93,10 +93,6 @@ class EmbedConfigResource(_EmbedResource):
     """GET /internal/embed/config?community_id=<id>"""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        community_id = req.get_param("community_id")
-        if community_id is None:
-            raise ValidationFailed.single(
-                type_="missing", loc=["query", "community_id"], msg="Field required"
-            )
+        community_id = required_param(req, "community_id")
         with self._db.transaction() as tx:
             resp.media = embed_config.embed_config(tx, community_id, settings=self._settings)

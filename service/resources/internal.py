@@ -22,8 +22,9 @@ from service.domain.contributions import contributor_statistics
 from service.domain.embed import TOO_MANY_STAMPS
 from service.domain.params import route_int
 from service.domain.stakes import legacy_event_item, stake_item
-from service.errors import InternalError, NotFound, UnprocessableEntity, ValidationFailed
+from service.errors import InternalError, NotFound, UnprocessableEntity
 from service.resources.bodies import json_body
+from service.resources.query import required_param
 from service.settings import Settings
 
 
@@ -123,11 +124,7 @@ class ContributorStatisticsResource(_InternalResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._authorize(req)
-        address = req.get_param("address")
-        if address is None:
-            raise ValidationFailed.single(
-                type_="missing", loc=["query", "address"], msg="Field required"
-            )
+        address = required_param(req, "address")
         normalized = normalize_address(address)
         with self._db.transaction() as tx:
             totals = cgrants.contribution_totals(tx, normalized)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pg8000.native
 import pytest
 
-from service.db.connection import Database
+from service.db.connection import Database, open_connection
 from service.settings import Settings, parse_database_url
 from tests.service.support.database import TableReset
 from tools.pgcluster import EphemeralCluster, apply_schema
@@ -34,15 +34,7 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def admin_conn(database_url: str) -> Iterator[pg8000.native.Connection]:
     """A connection of the tests' own, for arranging rows and reading back what was written."""
-    target = parse_database_url(database_url)
-    conn = pg8000.native.Connection(
-        user=target.user,
-        host=target.host,
-        port=target.port,
-        database=target.database,
-        password=target.password,
-        unix_sock=target.unix_sock,
-    )
+    conn = open_connection(parse_database_url(database_url))
     apply_schema(conn)
     yield conn
     conn.close()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pg8000.native
 
+from service.db.connection import open_connection
 from service.settings import parse_database_url
 from tools import seed
 from tools.credential_signer import issuer_did, sign_stamp
@@ -97,16 +98,7 @@ _SERVICE_VARIABLES = frozenset(
 
 
 def connect(database_url: str) -> pg8000.native.Connection:
-    target = parse_database_url(database_url)
-    return pg8000.native.Connection(
-        user=target.user,
-        host=target.host,
-        port=target.port,
-        database=target.database,
-        password=target.password,
-        unix_sock=target.unix_sock,
-        ssl_context=target.ssl_context(),
-    )
+    return open_connection(parse_database_url(database_url))
 
 
 def build_world(conn: pg8000.native.Connection, database_url: str) -> World:

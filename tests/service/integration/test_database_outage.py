@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import falcon
 import falcon.testing
-import pg8000.native
 import pytest
 
 from service.app import create_app
@@ -36,9 +35,7 @@ def own_cluster() -> Iterator[EphemeralCluster]:
     """A cluster of this module's own: stopping the shared one would break other tests."""
     cluster = EphemeralCluster.in_temp_dir()
     url = cluster.start()
-    conn = pg8000.native.Connection(
-        user="postgres", host="127.0.0.1", port=cluster.port, database="scorer"
-    )
+    conn = cluster.connect()
     apply_schema(conn)
     conn.close()
     assert url

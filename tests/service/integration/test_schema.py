@@ -10,6 +10,7 @@ import pg8000.native
 import pytest
 from pg8000.native import identifier
 
+from service.db.connection import open_connection
 from service.settings import parse_database_url
 from tools.pgcluster import apply_schema
 
@@ -75,15 +76,7 @@ def fresh(admin_conn: pg8000.native.Connection, database_url: str) -> Iterator[F
     """The schema applied to a new, empty database of the test cluster, dropped afterwards."""
     name = f"schema_check_{secrets.token_hex(4)}"
     admin_conn.run(f"CREATE DATABASE {identifier(name)}")
-    target = parse_database_url(database_url)
-    conn = pg8000.native.Connection(
-        user=target.user,
-        host=target.host,
-        port=target.port,
-        database=name,
-        password=target.password,
-        unix_sock=target.unix_sock,
-    )
+    conn = open_connection(parse_database_url(database_url), database=name)
     try:
         yield FreshSchema(conn=conn, first_apply_result=apply_schema(conn))
     finally:
