@@ -12,6 +12,7 @@ ALLOWED_HEADERS = (
 )
 ALLOWED_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 MAX_AGE = "86400"
+_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 
 
 class CorsMiddleware:
@@ -26,6 +27,15 @@ class CorsMiddleware:
             resp.set_header("Access-Control-Max-Age", MAX_AGE)
             resp.context.preflight = True
             resp.complete = True
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
+    ) -> None:
+        # Without a preflight header OPTIONS is just another method, which the reference's
+        # routes do not serve (405), where Falcon would answer 200 with an Allow header.
+        if req.method == "OPTIONS" and resource is not None:
+            allowed = [m for m in _METHODS if hasattr(resource, f"on_{m.lower()}")]
+            raise falcon.HTTPMethodNotAllowed(allowed_methods=allowed)
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool

@@ -138,3 +138,13 @@ def test_a_body_within_the_limit_reaches_routing(
     result = small.simulate_post("/health", body="x" * 64)
 
     assert result.status_code == 405
+
+
+def test_options_without_a_preflight_header_is_a_json_405(
+    client: falcon.testing.TestClient,
+) -> None:
+    result = client.simulate_options("/health")
+
+    assert result.status_code == 405
+    assert result.json == {"detail": "Method not allowed"}
+    assert result.headers["allow"] == "GET"
