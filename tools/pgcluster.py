@@ -80,6 +80,19 @@ class EphemeralCluster:
             return ["runuser", "-u", self._run_as, "--", *command]
         return command
 
+    def is_reachable(self) -> bool:
+        """Whether the server's user can get to `root_dir`: a private parent folder (a
+        `mktemp -d`, a home directory) keeps the unprivileged `postgres` user out."""
+        if not self._run_as:
+            return True
+        existing = self.root_dir
+        while not existing.exists():
+            existing = existing.parent
+        probe = subprocess.run(
+            ["runuser", "-u", self._run_as, "--", "test", "-x", str(existing)], check=False
+        )
+        return probe.returncode == 0
+
     def _prepare_dir(self) -> None:
         self.root_dir.mkdir(parents=True, exist_ok=True)
         if self._run_as:

@@ -8,12 +8,14 @@ configured by the environment. Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import timedelta
@@ -27,6 +29,19 @@ from tools.mint_token import mint
 from tools.pgcluster import EphemeralCluster, apply_schema
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
+
+
+def _local_cluster() -> EphemeralCluster:
+    """The cluster under .data/pg, or, when the repository sits in a folder the `postgres` user
+    cannot enter (running as root in a private directory), one in the system's temp folder,
+    named after the repository so that `--stop` finds it again."""
+    cluster = EphemeralCluster(DATA_DIR)
+    if cluster.is_reachable():
+        return cluster
+    digest = hashlib.sha256(str(DATA_DIR).encode()).hexdigest()[:12]
+    fallback = Path(tempfile.gettempdir()) / f"scorer-local-{digest}"
+    print(f"{DATA_DIR} is in a folder PostgreSQL's user cannot enter; using {fallback}")
+    return EphemeralCluster(fallback)
 
 
 def _fresh_database(cluster: EphemeralCluster) -> pg8000.native.Connection:
@@ -61,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    cluster = EphemeralCluster(DATA_DIR)
+    cluster = _local_cluster()
     if args.stop:
         cluster.stop()
         return 0
@@ -103,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[str]:
     """Starts the cluster, makes a fresh database with demo data, and configures the server."""
-    print("starting a throwaway PostgreSQL cluster under .data/pg ...", flush=True)
+    print(f"starting a throwaway PostgreSQL cluster in {cluster.root_dir} ...", flush=True)
     cluster.stop()  # one left behind by a run that was killed hard
     env["DATABASE_URL"] = cluster.start()
     conn = _fresh_database(cluster)
