@@ -23,13 +23,17 @@ def configure_from_environment(env: dict[str, str] | None = None) -> bool:
     """Initialise the SDK and auto-instrumentation when OTEL_TRACES_EXPORTER names an exporter.
 
     Must run before the Falcon app is built: the Falcon instrumentor swaps `falcon.App`.
+    Metrics and logs exporters default to none here: the distro would otherwise ask for OTLP
+    exporters, which the service does not ship (the ADOT layer brings its own on Lambda).
     """
-    env = dict(os.environ) if env is None else env
-    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if not exporter or exporter == "none" or env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+    source = os.environ if env is None else env
+    exporter = source.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not exporter or exporter == "none" or source.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
     from opentelemetry.instrumentation.auto_instrumentation import initialize
 
+    for name in ("OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"):
+        os.environ.setdefault(name, "none")
     initialize()
     return True
 

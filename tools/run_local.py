@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,15 @@ from tools.mint_token import mint
 from tools.pgcluster import EphemeralCluster, apply_schema
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _local_cluster() -> EphemeralCluster:
@@ -88,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
 
+    if not _port_is_free(args.port):
+        print(f"port {args.port} is already in use; stop what serves it or pass --port / PORT")
+        return 2
     env = dict(os.environ)
     own_cluster = not env.get("DATABASE_URL")
     server: subprocess.Popen[bytes] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import falcon
@@ -188,3 +190,30 @@ def test_a_v2_scoring_request_traces_each_pipeline_step_with_counts_and_outcome(
     assert steps["scoring.dedup"] == {"stamps.kept": 2, "stamps.deduplicated": 0}
     assert steps["scoring.score"] == {"score.passing": True}
     assert steps["scoring.persist"] == {"outcome": "DONE"}
+
+
+CONSOLE_SCRIPT = """
+import os
+os.environ.update(OTEL_TRACES_EXPORTER="console", OTEL_SERVICE_NAME="scorer-test")
+import falcon.testing
+from opentelemetry import trace
+from service import telemetry
+assert telemetry.configure_from_environment() is True
+from service.app import create_app
+from service.settings import Settings
+settings = Settings.from_env(
+    {"DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "SECRET_KEY": "k", "CGRANTS_API_TOKEN": "t"}
+)
+assert falcon.testing.TestClient(create_app(settings)).simulate_get("/health").status_code == 200
+trace.get_tracer_provider().force_flush()
+"""
+
+
+def test_a_console_exporter_prints_request_spans_without_asking_for_otlp_exporters() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert '"name": "GET /health"' in result.stdout
+    assert "Failed to auto initialize" not in result.stderr + result.stdout
