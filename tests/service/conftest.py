@@ -11,11 +11,18 @@ from collections.abc import Iterator
 
 import pg8000.native
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from service.db.connection import Database, open_connection
 from service.settings import Settings, parse_database_url
 from tests.service.support.database import TableReset
 from tools.pgcluster import EphemeralCluster, apply_schema
+
+# Property tests: no per-example deadline (a loaded 2-core CI machine makes timings meaningless;
+# speed is measured by `make bench`), and in CI a fixed example sequence, so a run is repeatable.
+hypothesis_settings.register_profile("scorer", deadline=None)
+hypothesis_settings.register_profile("scorer-ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("scorer-ci" if os.environ.get("CI") else "scorer")
 
 
 @pytest.fixture(scope="session")
