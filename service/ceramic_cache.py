@@ -221,9 +221,7 @@ def score_on_scorer(
     if community is None:
         raise NotFound(NO_SCORER)
     normalized = normalize_address(address)
-    return score_passport(
-        tx, community=community, address=normalized, settings=settings, now=now
-    ).stored
+    return score_passport(tx, community=community, address=normalized, settings=settings, now=now)
 
 
 def stamp_listing(tx: Transaction, address: str, *, v1_only: bool = True) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from pg8000.exceptions import DatabaseError
@@ -43,14 +42,6 @@ class ScoringFailure(Exception):
     """A failure the reference records on the score (HTTP 200 with `error` set)."""
 
 
-@dataclass(frozen=True)
-class ScoringOutcome:
-    stored: StoredScore
-    passport_id: int
-    score_id: int
-    kept: list[LoadedStamp]
-
-
 def score_passport(
     tx: Transaction,
     *,
@@ -58,7 +49,8 @@ def score_passport(
     address: str,
     settings: Settings,
     now: datetime,
-) -> ScoringOutcome:
+) -> StoredScore:
+    """Scores the address in the community and saves the score; returns what was saved."""
     config = communities.scorer_config(tx, community)
     if config.scorer_type is None or config.threshold is None:
         # The reference fails before scoring when the scorer row or its child row is missing.
@@ -68,10 +60,9 @@ def score_passport(
         stamps = latest_per_provider(ceramic_cache.live_stamps(tx, address))
         span.set_attribute("stamps.loaded", len(stamps))
 
-    kept: list[LoadedStamp] = []
     try:
         with tx.savepoint():
-            stored, kept = _score(
+            stored = _score(
                 tx,
                 stamps,
                 community=community,
@@ -87,13 +78,10 @@ def score_passport(
         message = _error_message(exc)
         log.info("scoring failed", extra={"error": message, "community_id": community.id})
         stored = StoredScore.failed(address, message)
-        kept = []
 
     with telemetry.span("scoring.persist", outcome=stored.status):
-        score_id = passports.save_score(
-            tx, passport_id=passport_id, community_id=community.id, stored=stored
-        )
-    return ScoringOutcome(stored=stored, passport_id=passport_id, score_id=score_id, kept=kept)
+        passports.save_score(tx, passport_id=passport_id, community_id=community.id, stored=stored)
+    return stored
 
 
 def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
@@ -118,7 +106,7 @@ def _score(
     settings: Settings,
     now: datetime,
     passport_id: int,
-) -> tuple[StoredScore, list[LoadedStamp]]:
+) -> StoredScore:
     with telemetry.span("scoring.verify", **{"stamps.count": len(stamps)}) as span:
         valid = validate_stamps(
             stamps, address=address, trusted_issuers=settings.trusted_iam_issuers, now=now
@@ -149,7 +137,7 @@ def _score(
     human_points.record_for_score(
         tx, community=community, stored=stored, kept=plan.kept, settings=settings, now=now
     )
-    return stored, plan.kept
+    return stored
 
 
 def deduplicate(

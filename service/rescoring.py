@@ -85,10 +85,8 @@ def internal_score(
     if community is None:
         raise NotFound(NO_COMMUNITY)
     normalized = normalize_address(address)
-    outcome = score_passport(
-        tx, community=community, address=normalized, settings=settings, now=now
-    )
-    return v2_response(outcome.stored)
+    stored = score_passport(tx, community=community, address=normalized, settings=settings, now=now)
+    return v2_response(stored)
 
 
 def _score_for_owner(
@@ -104,5 +102,5 @@ def _score_for_owner(
     community = communities.find_for_account(tx, str(owner.id), owner.account_id)
     if community is None:
         raise NotFound(NO_SCORER)
-    outcome = score_passport(tx, community=community, address=address, settings=settings, now=now)
-    return v2_response(outcome.stored)
+    stored = score_passport(tx, community=community, address=address, settings=settings, now=now)
+    return v2_response(stored)

@@ -41,7 +41,9 @@ def replace_stamps(tx: Transaction, passport_id: int, stamps: Sequence[LoadedSta
     )
 
 
-def save_score(tx: Transaction, *, passport_id: int, community_id: int, stored: StoredScore) -> int:
+def save_score(
+    tx: Transaction, *, passport_id: int, community_id: int, stored: StoredScore
+) -> None:
     """Upserts the score row; a DONE score also gets its SCU event, in the same statement."""
     score_columns: dict[str, Any] = {
         "passport_id": passport_id,
@@ -68,20 +70,19 @@ def save_score(tx: Transaction, *, passport_id: int, community_id: int, stored: 
     )
     if stored.status != "DONE":
         # The reference writes an SCU event only for DONE saves.
-        return int(tx.scalar(upsert, **score_columns))
+        tx.run(upsert, **score_columns)
+        return
+    # The event's `pk` is the score's id, which only the upsert knows.
     event = score_update_data(score_id=0, passport_id=passport_id, stored=stored)
-    return int(
-        tx.scalar(
-            f"WITH s AS ({upsert}), e AS ("
-            " INSERT INTO registry_event (action, address, created_at, data, community_id)"
-            " SELECT 'SCU', :address, now(),"
-            "  jsonb_set(CAST(:event AS jsonb), '{pk}', to_jsonb(s.id)), :community_id FROM s)"
-            " SELECT id FROM s",
-            **score_columns,
-            address=stored.address,
-            event=dumps(event),
-            community_id=community_id,
-        )
+    tx.run(
+        f"WITH s AS ({upsert})"
+        " INSERT INTO registry_event (action, address, created_at, data, community_id)"
+        " SELECT 'SCU', :address, now(),"
+        "  jsonb_set(CAST(:event AS jsonb), '{pk}', to_jsonb(s.id)), :community_id FROM s",
+        **score_columns,
+        address=stored.address,
+        event=dumps(event),
+        community_id=community_id,
     )
 
 

@@ -93,7 +93,7 @@ class V2ScoreResource:
             if community is None:
                 raise NotFound(NO_SCORER)
             normalized = normalize_address(address)
-            outcome = score_passport(
+            stored = score_passport(
                 tx, community=community, address=normalized, settings=self._settings, now=now
             )
             points, possible = (None, None)
@@ -103,7 +103,7 @@ class V2ScoreResource:
                 points, possible = human_points.points_payload(
                     tx, address=normalized, community=community, settings=self._settings
                 )
-            body = v2_response(outcome.stored, points_data=points, possible_points_data=possible)
+            body = v2_response(stored, points_data=points, possible_points_data=possible)
         except ApiError as exc:
             self._record(tx, req, auth.key_id, response=None, error=exc)
             return {}, exc
