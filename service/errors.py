@@ -81,11 +81,6 @@ class NotFound(ApiError):
     detail = "Not Found"
 
 
-class MethodNotAllowed(ApiError):
-    status = falcon.HTTP_405
-    detail = "Method not allowed"
-
-
 class PayloadTooLarge(ApiError):
     status = falcon.HTTP_413
     detail = "Request body too large"

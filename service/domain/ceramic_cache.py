@@ -97,17 +97,9 @@ def stamp_items(body: Any) -> list[StampItem]:
 
 
 def delete_providers(body: Any) -> list[str]:
-    """`List[DeleteStampPayload]` (address: str | None = None, provider: str)."""
-    items = _payload_list(body)
-    errors: list[dict[str, Any]] = []
-    providers: list[str] = []
-    for index, item in enumerate(items):
-        provider = _item_fields(item, index, errors)
-        if provider is not None:
-            providers.append(provider)
-    if errors:
-        raise ValidationFailed(errors)
-    return providers
+    """`List[DeleteStampPayload]` (address: str | None = None, provider: str): validated like
+    the stamp items, whose `stamp` the delete ignores."""
+    return [item.provider for item in stamp_items(body)]
 
 
 def alternate_scorer_id(body: Any) -> int | None:

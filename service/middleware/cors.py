@@ -25,7 +25,6 @@ class CorsMiddleware:
             resp.set_header("Access-Control-Allow-Methods", ALLOWED_METHODS)
             resp.set_header("Access-Control-Allow-Headers", ALLOWED_HEADERS)
             resp.set_header("Access-Control-Max-Age", MAX_AGE)
-            resp.context.preflight = True
             resp.complete = True
 
     def process_resource(
