@@ -1,8 +1,8 @@
-"""The ceramic-cache routes' work (endpoints.md §3): stamp writes and the rescoring they trigger,
+"""The ceramic-cache routes' work (ADR-0008, ADR-0016): stamp writes and the rescoring they trigger,
 the stored-score read, the stamp list and the weights.
 
 Every function runs inside the caller's transaction, so a request's cache writes and the score
-they trigger commit together or not at all (decision 3); the reference commits each statement
+they trigger commit together or not at all (ADR-0002); the reference commits each statement
 on its own, so its soft deletes survive a failure that follows them, and ours do not.
 """
 
@@ -78,7 +78,7 @@ def patch_stamps(
     the items with a stamp are inserted again, with no source app or scorer; list, rescore.
 
     The reference turns any failure of this route into one 500 (even its own 422 for too many
-    stamps, which decision 9 keeps as a 422 here).
+    stamps, which ADR-0008 keeps as a 422 here).
     """
     _check_size(items)
     rows = _storable_rows(items, only_with_stamp=True)
@@ -125,8 +125,8 @@ def ui_score(
     now: datetime,
 ) -> dict[str, Any]:
     """GET /ceramic-cache/score/{address}: the stored score unless it is missing or expired, in
-    which case the address is rescored (decision 9). Points are reported only for a stored
-    score (human-points.md §8)."""
+    which case the address is rescored (ADR-0008). Points are reported only for a stored
+    score (ADR-0006)."""
     scorer_id = alternate_scorer_id or configured_scorer_id(settings)
     normalized = normalize_address(address)
     if normalized != token_address:
@@ -189,7 +189,7 @@ def stamps_of(
 
 def configured_weights(tx: Transaction, *, settings: Settings) -> dict[str, float]:
     """GET /ceramic-cache/weights: the weights of CERAMIC_CACHE_SCORER_ID's scorer, found through
-    the community's `scorer_id` (decision 10), as floats; read afresh on every request (the
+    the community's `scorer_id` (ADR-0009), as floats; read afresh on every request (the
     reference keeps them 60 s in Redis)."""
     failure = InternalError(
         "Unable to retrieve configured scorer! "
@@ -209,7 +209,7 @@ def configured_weights(tx: Transaction, *, settings: Settings) -> dict[str, floa
 def score_on_scorer(
     tx: Transaction, address: str, scorer_id: int | None, *, settings: Settings, now: datetime
 ) -> StoredScore:
-    """The reference's `get_detailed_score_response_for_address` (S1 of endpoints.md §1.8): the
+    """The reference's `get_detailed_score_response_for_address` (api/ceramic_cache/api/v1.py): the
     account owning community `scorer_id`, the scorer looked up within that account
     (`external_scorer_id` first), then the address, validated last, through the pipeline."""
     if not scorer_id:
@@ -225,7 +225,7 @@ def score_on_scorer(
 
 
 def stamp_listing(tx: Transaction, address: str, *, v1_only: bool = True) -> list[dict[str, Any]]:
-    """`CachedStampResponse` items of the current stamps, by id (decision 15)."""
+    """`CachedStampResponse` items of the current stamps, by id (ADR-0015)."""
     return [
         {"id": entry.id, "address": entry.address, "provider": entry.provider, "stamp": entry.stamp}
         for entry in ceramic_cache.current_stamps(tx, address, v1_only=v1_only)

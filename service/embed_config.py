@@ -1,6 +1,6 @@
-"""Scorer weights and the embed widget's configuration (endpoints.md §4.4, §4.5).
+"""Scorer weights and the embed widget's configuration (ADR-0009).
 
-Weights are the scorer's own, found through the community's `scorer_id` (decision 10), with no
+Weights are the scorer's own, found through the community's `scorer_id` (ADR-0009), with no
 customization overlay and no cache. A community that cannot be found is a 404 (the reference
 answers 500); a community whose scorer has no usable weights keeps the reference's 500.
 """

@@ -50,7 +50,7 @@ class InvalidApiKey(Unauthorized):
 
 
 class InvalidToken(Unauthorized):
-    """A bearer token no token class accepts (endpoints.md §2.4).
+    """A bearer token no token class accepts (ADR-0001: the reference's body).
 
     The reference renders ninja-jwt's dict detail with `str()`, so the body's detail is the
     Python repr of that dict with every string wrapped in `ErrorDetail`; clients see exactly

@@ -1,4 +1,4 @@
-"""The scoring pipeline every scoring endpoint shares (scoring.md steps 9–11).
+"""The scoring pipeline every scoring endpoint shares (ADR-0002, ADR-0017).
 
 load stamps → verify → LIFO dedup → replace stamps → score → (human points) → save score.
 

@@ -1,5 +1,5 @@
 """The embed and internal routes that score an address through the one scoring pipeline
-(endpoints.md §1.8, §4.2, §4.3, §5.1).
+(api/embed/api.py, api/internal/api.py).
 
 Each runs inside the caller's transaction: the embed write and the score it triggers commit
 together or not at all. Points are never reported on these routes (S3 of the reference leaves

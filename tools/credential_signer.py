@@ -1,4 +1,4 @@
-"""Sign stamps shaped like the ones the Passport IAM issues (scoring.md §4.4).
+"""Sign stamps shaped like the ones the Passport IAM issues (ADR-0012).
 
 An `EthereumEip712Signature2021` proof from a `did:ethr` issuer, with the EIP-712 types embedded
 in `proof.eip712Domain`. Used by the tests, the demo-data seeder and the benchmark; it needs only

@@ -2,7 +2,7 @@
 
     python -m tools.mint_token 0x<address>
 
-The token is the reference's legacy HS256 access token (endpoints.md §2.7): ninja-jwt's
+The token is the reference's legacy HS256 access token (api/ceramic_cache/api/v1.py): ninja-jwt's
 `RefreshToken` carrying the user's DID, turned into its access token. Claims, in this order:
 `token_type` "access", `exp` (now + SCORER_UI_ACCESS_TOKEN_LIFETIME minutes, default 1440),
 `iat`, `jti` (uuid4 hex) and `did` = `did:pkh:eip155:1:<address>`; signed with $SECRET_KEY, so

@@ -1,4 +1,4 @@
-"""API-key authentication as the reference does it (scoring.md §2, README decision 4).
+"""API-key authentication as the reference does it (ADR-0003).
 
 Keys look like `<prefix>.<secret>`. The stored row is found by prefix; the secret is checked
 against `hashed_key_sha256` (fast path) or Django's `pbkdf2_sha256$...` hash, after which the

@@ -1,4 +1,4 @@
-"""The internal API key (endpoints.md §5.0, README decision 8).
+"""The internal API key (ADR-0007).
 
 The reference's `InternalApiKey` accepts a request only when the raw `Authorization` header
 equals `CGRANTS_API_TOKEN`: no scheme, no `Bearer ` stripping. It guards exactly these routes:

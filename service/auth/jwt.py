@@ -1,4 +1,4 @@
-"""Bearer-token ("DID") authentication of the ceramic-cache routes (endpoints.md §2).
+"""Bearer-token ("DID") authentication of the ceramic-cache routes (api/ceramic_cache/api/v1.py).
 
 The reference tries two token classes in turn and accepts the first that validates:
 
@@ -137,7 +137,7 @@ def address_from_did(did: Any) -> str:
 
 
 def decode_public_key(value: str | None) -> str | None:
-    """`SIWE_JWT_PUBLIC_KEY` is PEM text, or the base64 of it (endpoints.md §1.4)."""
+    """`SIWE_JWT_PUBLIC_KEY` is PEM text, or the base64 of it (api/scorer/settings/base.py)."""
     if not value:
         return None
     if "-----BEGIN" in value:

@@ -14,7 +14,7 @@ def active_bans(
     tx: Transaction, *, address: str, hashes: Sequence[str], now: datetime
 ) -> list[Ban]:
     """Bans without an end or ending after `now` that name the address (compared as the
-    reference's `iexact` does) or one of the hashes; in id order (decision 15)."""
+    reference's `iexact` does) or one of the hashes; in id order (ADR-0015)."""
     rows = tx.run(
         "SELECT id, type, provider, hash, address, end_time, reason FROM ceramic_cache_ban"
         " WHERE (end_time IS NULL OR end_time > :now)"

@@ -48,7 +48,7 @@ class CacheEntry:
 
 
 def current_stamps(tx: Transaction, address: str, *, v1_only: bool = True) -> list[CacheEntry]:
-    """Live, non-revoked rows of the address, by id (decision 15).
+    """Live, non-revoked rows of the address, by id (ADR-0015).
 
     Every listing of the reference filters on type 1 except the one the bulk DELETE returns.
     """

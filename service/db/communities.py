@@ -34,7 +34,7 @@ _COMMUNITY_COLUMNS = "id, account_id, scorer_id, rule, human_points_program"
 
 def find_for_account(tx: Transaction, scorer_id: str, account_id: int) -> Community | None:
     """The reference tries `external_scorer_id` first, then the primary key; soft-deleted
-    communities still match (scoring.md §1.3)."""
+    communities still match (`aget_scorer_by_id` in the reference)."""
     numeric_id = _as_bigint(scorer_id)
     row = tx.one(
         f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"

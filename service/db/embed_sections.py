@@ -1,5 +1,5 @@
 """account_embedsection*, account_embedstampplatform, registry_platformmetadata: the stamp
-sections the embed widget shows for a community (endpoints.md §4.5)."""
+sections the embed widget shows for a community (api/embed/api.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ethereum address rules shared by every endpoint (spec README decision 5)."""
+"""Ethereum address rules shared by every endpoint (ADR-0004)."""
 
 from __future__ import annotations
 

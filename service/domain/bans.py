@@ -1,4 +1,4 @@
-"""Ban checks for POST /internal/check-bans (endpoints.md §5.2). Pure: no I/O.
+"""Ban checks for POST /internal/check-bans (api/internal/bans_revocations.py). Pure: no I/O.
 
 All credentials of one request belong to one subject. The active bans of that subject (by
 address, case-insensitively) or of any of the credentials' hashes are fetched once; then each

@@ -1,4 +1,4 @@
-"""JSON request bodies validated the way django-ninja validates them (endpoints.md §1.2).
+"""JSON request bodies validated the way django-ninja validates them (ADR-0026).
 
 A route with a single body parameter reads the whole body into that parameter, so pydantic's
 error locations start with the parameter's name (`payload`), and ninja prefixes them with

@@ -1,4 +1,4 @@
-"""The ceramic-cache endpoints' rules that need no database (endpoints.md §1.7, §3). Pure.
+"""The ceramic-cache endpoints' rules that need no database (ADR-0008, ADR-0016). Pure.
 
 Request bodies are validated the way django-ninja validates the reference's schemas
 (`CacheStampPayload`, `DeleteStampPayload`, `CalcScorePayload`), so the 422 lists match item
@@ -176,7 +176,7 @@ def rows_to_insert(items: Sequence[StampItem], *, only_with_stamp: bool) -> list
 
 
 def is_expired(stored: StoredScore, *, now: datetime) -> bool:
-    """Decision 9: a stored score is served until its expiration date has passed; one without
+    """ADR-0008: a stored score is served until its expiration date has passed; one without
     an expiration date (no stamps, or an ERROR score) never expires."""
     return stored.expiration_date is not None and stored.expiration_date < now
 

@@ -1,4 +1,4 @@
-"""Contributor statistics (endpoints.md §5.6): cgrants and protocol totals combined. Pure.
+"""Contributor statistics (api/cgrants/api.py): cgrants and protocol totals combined. Pure.
 
 The arithmetic is the reference's, in Python's default decimal context: the protocol amount is
 rounded to 3 places, added to the cgrants amount, the sum rounded to 2 places (both half-even)

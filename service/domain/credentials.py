@@ -1,7 +1,7 @@
-"""Stamp (verifiable credential) validation and nullifiers (scoring.md §4, §5.3). Pure: no I/O.
+"""Stamp (verifiable credential) validation and nullifiers (ADR-0012, ADR-0005). Pure: no I/O.
 
 A loaded stamp counts when it is unexpired, comes from a trusted issuer, names the scored address
-and carries a valid `EthereumEip712Signature2021` proof (README decision 12). The reference checks
+and carries a valid `EthereumEip712Signature2021` proof (ADR-0012). The reference checks
 the proof with didkit, i.e. the Rust `ssi` library; the proof check below reproduces what `ssi`
 does and leaves the hashing and the signature recovery to eth-account.
 """

@@ -1,4 +1,4 @@
-"""Stamps submitted by the embed service (endpoints.md §4.2). Pure: no I/O.
+"""Stamps submitted by the embed service (api/embed/api.py). Pure: no I/O.
 
 Each credential is cached under its own `credentialSubject.provider`; the row itself is what
 every stamp write stores (`ceramic_cache.rows_to_insert`). What the reference only finds out

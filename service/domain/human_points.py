@@ -1,4 +1,4 @@
-"""Human Points rules (human-points.md §3, §5, §7, §8). Pure: no I/O.
+"""Human Points rules (ADR-0006). Pure: no I/O.
 
 Which actions a passing scoring run earns, and how the stored action rows add up to the
 `points_data` / `possible_points_data` objects of the responses.

@@ -1,11 +1,11 @@
-"""LIFO deduplication planning (scoring.md §5, README decision 6). Pure: no I/O.
+"""LIFO deduplication planning (ADR-0005). Pure: no I/O.
 
 Within a community, a nullifier is claimed by one address at a time through a hash link. A stamp
 whose nullifiers are all free (or already ours, or claimed by someone whose claim has expired)
 is kept and claims them; a stamp with at least one nullifier live-claimed by another address is
 deduplicated, and its other nullifiers are "backfilled" to that other address.
 
-Deliberate deviations from the reference, which would otherwise fail permanently (§5.6):
+Deliberate deviations from the reference, which would otherwise fail permanently (ADR-0005):
 backfill skips nullifiers that already have a link, and a nullifier listed twice in one request
 is claimed once (first occurrence wins; a kept stamp's claim wins over a backfill).
 """

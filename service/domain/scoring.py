@@ -1,4 +1,4 @@
-"""Weighted-sum scoring and the score's stored and returned shapes (scoring.md §6, §8). Pure.
+"""Weighted-sum scoring and the score's stored and returned shapes (ADR-0001). Pure.
 
 The arithmetic copies the reference exactly: each weight goes through `Decimal(value)`, so a
 JSON float keeps its full binary expansion (0.525 → 0.52500000000000002220...), sums use the

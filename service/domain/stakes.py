@@ -1,4 +1,4 @@
-"""GTC stake rows as the reference's stake endpoints render them (endpoints.md §5.4, §5.5). Pure.
+"""GTC stake rows as the reference's stake endpoints render them (ADR-0009). Pure.
 
 Amounts are numeric(78,18) values: they stay `Decimal` end to end (a wei amount with 18
 decimals has ~39 significant digits, more than a float or a 28-digit decimal context holds).

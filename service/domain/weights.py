@@ -1,4 +1,4 @@
-"""Scorer weights as the weights endpoints answer them (endpoints.md §3.7, §4.4). Pure.
+"""Scorer weights as the weights endpoints answer them (ADR-0009). Pure.
 
 The response is typed `Dict[str, float]`, so stored strings and integers come back as floats:
 `{"Ens": "0.208", "Google": 1}` → `{"Ens": 0.208, "Google": 1.0}`.

@@ -1,4 +1,4 @@
-"""JSON request bodies read the way django-ninja reads them (endpoints.md §1.2).
+"""JSON request bodies read the way django-ninja reads them (ADR-0026).
 
 Ninja parses the raw body with `json.loads` whatever the Content-Type says (none, `text/plain`
 or a form type alike), so every route that takes a body reads it here rather than through

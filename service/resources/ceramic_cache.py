@@ -1,4 +1,4 @@
-"""The /ceramic-cache routes (endpoints.md §3), used by the Passport app.
+"""The /ceramic-cache routes (api/ceramic_cache/api/v1.py), used by the Passport app.
 
 As in django-ninja, authentication comes first, then the body or query, then the work; each
 request is one transaction.

@@ -1,6 +1,6 @@
-"""The embed service's routes (endpoints.md §4).
+"""The embed service's routes (api/embed/api.py).
 
-Only the stamp write takes the internal key (decision 8); validate-api-key checks a partner's
+Only the stamp write takes the internal key (ADR-0007); validate-api-key checks a partner's
 API key; score, weights and config are open, as in the reference.
 """
 
@@ -31,7 +31,7 @@ class _EmbedResource:
 class ValidateApiKeyResource(_EmbedResource):
     """GET /internal/embed/validate-api-key: the partner key's embed rate limit.
 
-    The key is found and verified as on the v2 route (decision 4: a revoked or expired key is
+    The key is found and verified as on the v2 route (ADR-0003: a revoked or expired key is
     refused); `read_scores` is not required, and no analytics row is written.
     """
 

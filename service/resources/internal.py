@@ -1,4 +1,4 @@
-"""The internal API (endpoints.md §5): every route here takes the internal key (decision 8).
+"""The internal API (api/internal/api.py): every route here takes the internal key (ADR-0007).
 
 Path segments the reference types `{int:...}` are checked first (anything else is a 404, as an
 unmatched route), then the key, then the request itself.

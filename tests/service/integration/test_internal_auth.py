@@ -1,4 +1,4 @@
-"""The internal key (decision 8): required exactly where the reference requires it."""
+"""The internal key (ADR-0007): required exactly where the reference requires it."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def cache_row(
 
 
 def access_claims(address: str = sc.ADDRESS, **overrides: Any) -> dict[str, Any]:
-    """The claims of the reference's HS256 access token (endpoints.md §2.7); `None` drops one."""
+    """The reference's HS256 access-token claims (api/ceramic_cache/api/v1.py); `None` drops one."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "token_type": "access",

@@ -1,4 +1,4 @@
-"""Ban matching rules of check-bans (endpoints.md §5.2)."""
+"""Ban matching rules of check-bans (`check_bans_for`, api/ceramic_cache/models.py)."""
 
 from __future__ import annotations
 

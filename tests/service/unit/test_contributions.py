@@ -1,4 +1,4 @@
-"""Contributor statistics arithmetic (endpoints.md §5.6)."""
+"""Contributor statistics arithmetic (the reference's api/cgrants/api.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stamp validation (scoring.md §4, README decision 12) and the nullifiers of a stamp (§5.3)."""
+"""Stamp validation (ADR-0012) and the nullifiers of a stamp (ADR-0005)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from service.domain.credentials import (
 from tools.credential_signer import issuer_did, sign_legacy_hash_stamp, sign_stamp
 
 # The first credential of passport-scorer's rust-scorer/comparison-tests/test_config.json
-# (scoring.md §4.4), signed by another implementation. It expired on 2026-02-18.
+# (ADR-0012), signed by another implementation. It expired on 2026-02-18.
 EXAMPLE_CREDENTIAL_JSON = """
 {
   "@context": [
@@ -121,7 +121,7 @@ def example() -> dict[str, Any]:
 
 
 def signed_data_as_the_spec_describes(credential: dict[str, Any]) -> dict[str, Any]:
-    """scoring.md §4.2, written out independently of the module under test."""
+    """The data `ssi` signs (ADR-0012), written out independently of the module under test."""
     info = credential["proof"]["eip712Domain"]
     proof = {
         key: value
@@ -163,7 +163,7 @@ def is_kept(credential: dict[str, Any], **kwargs: Any) -> bool:
     return [kept.credential for kept in validate(credential, **kwargs)] == [credential]
 
 
-# --- The credential signed elsewhere (§4.3 vectors, §4.4) -------------------------------------
+# --- The credential signed elsewhere, and its hashing vectors (ADR-0012) ----------------------
 
 
 def test_example_signs_its_proof_without_the_signature_and_the_types(

@@ -75,7 +75,7 @@ def reference_detail(*messages: tuple[str, str]) -> str:
 
 
 def siwe_claims(**overrides: Any) -> dict[str, Any]:
-    """The reference's SIWE RS256 claims (endpoints.md §2.7); `None` drops a claim."""
+    """The reference's SIWE RS256 claims (api/ceramic_cache/api/v1.py); `None` drops a claim."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "did": CHECKSUMMED_DID,
