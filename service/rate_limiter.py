@@ -5,6 +5,13 @@ reference counts (§4.5): after authentication and parameter parsing, before the
 Counters, windows and keys are the reference's, so during a rollout a key has one budget across
 both services.
 
+A route opts in with two lines: take `limiter: RateLimiter` in its resource's constructor
+(`routes.py` passes the one instance `create_app` built), and call
+`self._limiter.check(req, auth)` with the `AuthenticatedKey` that `api_key.authenticate`
+returned, at the route's counting point. `check` raises `RateLimited` (429, `Retry-After`;
+`str()` is `""`, the reference's analytics `error`), which the route records in its analytics
+row like any other ApiError before letting it propagate.
+
 Redis trouble never fails a request: the request is served (fail open), the request log line says
 `"ratelimit": "fail_open"` and the `ratelimit.fail_open` counter goes up. After a failure the
 circuit stays open for `RATELIMIT_CIRCUIT_OPEN_SECONDS`, so an outage costs one timeout per
