@@ -8,6 +8,7 @@ period pays the refused connect, the others skip Redis until the circuit closes 
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -54,6 +55,10 @@ def measure(
         r=UNREACHED_RATE,
         p=prefix,
     )
+    # Redis is taken down on purpose: its failure logs would only clutter the progress output.
+    limiter_log = logging.getLogger("service.rate_limit")
+    saved_level = limiter_log.level
+    limiter_log.setLevel(logging.CRITICAL)
     try:
         url = store.start()
         client = redis.Redis.from_url(url)
@@ -67,6 +72,7 @@ def measure(
             world, [env, on, down], seconds=seconds, min_requests=200
         )
     finally:
+        limiter_log.setLevel(saved_level)
         store.destroy()
         conn.run(
             "UPDATE account_accountapikey SET rate_limit = :r WHERE prefix = :p",
