@@ -106,7 +106,8 @@ class RateLimiter:
     def check(self, req: falcon.Request, key: AuthenticatedKey) -> None:
         """Counts the request against the key's window; raises RateLimited past the limit."""
         outcome, retry_after = self._count_request(key)
-        req.context.ratelimit = outcome
+        if outcome != OFF:
+            req.context.ratelimit = outcome
         if outcome == LIMITED:
             raise RateLimited(retry_after)
 

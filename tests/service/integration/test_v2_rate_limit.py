@@ -247,14 +247,19 @@ def test_errors_after_the_counting_point_are_counted(
 
 @pytest.mark.parametrize("unlimited", ["", None])
 def test_unlimited_keys_make_no_redis_call(
-    world: sc.Scenario, redis_client: redis.Redis, unlimited: str | None
+    world: sc.Scenario,
+    redis_client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    unlimited: str | None,
 ) -> None:
     set_rate_limit(world.conn, world.api_key.id, unlimited)
     before = commands_processed(redis_client)
+    caplog.set_level(logging.INFO)
 
     statuses = [world.score().status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200]
+    assert outcomes(caplog) == ["unlimited"] * 3
     assert commands_processed(redis_client) - before == 1  # the second INFO itself
     assert redis_client.keys("*") == []
 
@@ -276,16 +281,21 @@ def test_an_unparsable_rate_is_the_lowest_tier_and_logged(
 
 
 def test_limits_are_off_without_ratelimit_enable(
-    make_world: Callable[..., sc.Scenario], redis_client: redis.Redis
+    make_world: Callable[..., sc.Scenario],
+    redis_client: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     world = make_world(RATELIMIT_ENABLE="false")
     set_rate_limit(world.conn, world.api_key.id, "1/1m")
     before = commands_processed(redis_client)
+    caplog.set_level(logging.INFO)
 
     statuses = [world.score().status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200]
     assert commands_processed(redis_client) - before == 1
+    # The request log says nothing about limits that are off.
+    assert outcomes(caplog) == []
 
 
 # --- windows ----------------------------------------------------------------------------------
