@@ -39,12 +39,6 @@ from service.settings import Settings
 
 log = logging.getLogger("service.rate_limit")
 
-_fail_open_counter = metrics.get_meter("service").create_counter(
-    "ratelimit.fail_open",
-    unit="{request}",
-    description="Requests served without a rate-limit check because Redis failed",
-)
-
 # django-ratelimit's `cache.add` (SET NX EX) then `cache.incr`, in one atomic round trip. The TTL
 # is set when the counter is created only, as the reference does.
 _COUNT_SCRIPT = """
@@ -76,8 +70,21 @@ class _CircuitLog(pybreaker.CircuitBreakerListener):
 class RateLimiter:
     """One per process: it holds the process's Redis client and circuit."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
         self._clock = clock
+        self._fail_open_counter = metrics.get_meter(
+            "service", meter_provider=meter_provider
+        ).create_counter(
+            "ratelimit.fail_open",
+            unit="{request}",
+            description="Requests served without a rate-limit check because Redis failed",
+        )
         self._client: redis.Redis | None = None
         if settings.ratelimit_enable and settings.celery_broker_url:
             self._client = redis.Redis.from_url(
@@ -125,16 +132,20 @@ class RateLimiter:
                 self._circuit.call(self._count, keys=[window.counter_key], args=[window.ttl_s])
             )
         except pybreaker.CircuitBreakerError:
-            return _fail_open("circuit_open"), 0
+            return self._fail_open("circuit_open"), 0
         except (redis.exceptions.RedisError, OSError) as exc:
             log.warning(
                 "rate-limit check failed; request served without it",
                 extra={"error": f"{type(exc).__name__}: {exc}"},
             )
-            return _fail_open(type(exc).__name__), 0
+            return self._fail_open(type(exc).__name__), 0
         if count > rate.limit:
             return LIMITED, rate_limits.retry_after_s(window, now)
         return ALLOWED, 0
+
+    def _fail_open(self, reason: str) -> str:
+        self._fail_open_counter.add(1, {"reason": reason})
+        return FAIL_OPEN
 
     def close(self) -> None:
         if self._client is not None:
@@ -151,8 +162,3 @@ def _rate_of(key: AuthenticatedKey) -> rate_limits.Rate:
             extra={"rate_limit": key.rate_limit, "lowest_tier": rate_limits.LOWEST_TIER},
         )
         return rate_limits.parse_rate(rate_limits.LOWEST_TIER)
-
-
-def _fail_open(reason: str) -> str:
-    _fail_open_counter.add(1, {"reason": reason})
-    return FAIL_OPEN

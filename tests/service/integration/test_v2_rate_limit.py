@@ -17,6 +17,8 @@ import falcon.testing
 import pg8000.native
 import pytest
 import redis
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from service.app import create_app
 from service.db.connection import Database
@@ -63,6 +65,21 @@ def commands_processed(client: redis.Redis) -> int:
     return int(client.info("stats")["total_commands_processed"])
 
 
+def fail_open_counts(reader: InMemoryMetricReader) -> dict[str, int]:
+    """The `ratelimit.fail_open` counter's value per reason."""
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        str(point.attributes["reason"]): int(point.value)
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "ratelimit.fail_open"
+        for point in metric.data.data_points  # type: ignore[union-attr]
+        if point.attributes
+    }
+
+
 def outcomes(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.ratelimit
@@ -87,9 +104,13 @@ def make_world(
 ) -> Iterator[Callable[..., sc.Scenario]]:
     limiters: list[RateLimiter] = []
 
-    def build(clock: Callable[[], float] | None = None, **overrides: str) -> sc.Scenario:
+    def build(
+        clock: Callable[[], float] = time.time,
+        meter_provider: MeterProvider | None = None,
+        **overrides: str,
+    ) -> sc.Scenario:
         settings = Settings.from_env({**settings_env, **overrides})
-        limiter = RateLimiter(settings) if clock is None else RateLimiter(settings, clock=clock)
+        limiter = RateLimiter(settings, clock=clock, meter_provider=meter_provider)
         limiters.append(limiter)
         world = sc.build(clean_db)
         world.client = falcon.testing.TestClient(create_app(settings, db, limiter))
@@ -347,7 +368,12 @@ def test_redis_stopped_and_restarted_under_a_running_app(
     own_redis: EphemeralRedis,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    world = make_world(CELERY_BROKER_URL=own_redis.url, RATELIMIT_CIRCUIT_OPEN_SECONDS="0.5")
+    reader = InMemoryMetricReader()
+    world = make_world(
+        meter_provider=MeterProvider(metric_readers=[reader]),
+        CELERY_BROKER_URL=own_redis.url,
+        RATELIMIT_CIRCUIT_OPEN_SECONDS="0.5",
+    )
     set_rate_limit(world.conn, world.api_key.id, "2/1h")
     steady_window(3600)
     caplog.set_level(logging.INFO)
@@ -372,6 +398,8 @@ def test_redis_stopped_and_restarted_under_a_running_app(
         "allowed",
         "limited",
     ]
+    # One attempt failed, two were skipped by the open circuit; all three were counted.
+    assert fail_open_counts(reader) == {"ConnectionError": 1, "circuit_open": 2}
     messages = [record.getMessage() for record in caplog.records]
     assert "rate-limit store unavailable: serving without limits" in messages
     assert "rate-limit store reachable again: limits apply" in messages
