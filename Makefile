@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
+	@echo "              (RATELIMIT=1: also a throwaway Redis, rate limits on, a limited demo key)"
 	@echo "make test     run every test (service and infra)"
 	@echo "make lint     ruff + mypy"
 	@echo "make synth    synthesize the CDK app (ENV=name for one environment)"
@@ -34,8 +35,9 @@ $(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirement
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
+# RATELIMIT=1: also a throwaway Redis, limits on, and a key with a small limit to try them.
 run: install
-	$(PY) -m tools.run_local
+	$(PY) -m tools.run_local $(if $(filter 1 true yes on,$(RATELIMIT)),--ratelimit)
 
 test: install
 	$(PY) -m pytest

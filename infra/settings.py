@@ -41,7 +41,7 @@ RESERVED_ENVIRONMENT_NAMES = frozenset(
 # Settings the service reads from the secret; the template must never carry them.
 SECRET_ENVIRONMENT_NAMES = frozenset(
     {"DATABASE_URL", "SECRET_KEY", "CGRANTS_API_TOKEN", "JWT_SECRET", "DEMO_API_KEY",
-     "DEMO_API_KEY_ALIASES"}
+     "DEMO_API_KEY_ALIASES", "CELERY_BROKER_URL"}
 )  # fmt: skip
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
 # Names that contain one of those words but hold no secret: a public key and token lifetimes.

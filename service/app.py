@@ -11,12 +11,18 @@ from service.db.connection import Database
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
 from service.middleware.request_log import RequestLogMiddleware
+from service.rate_limiter import RateLimiter
 from service.resources.health import HealthResource
 from service.routes import add_routes
 from service.settings import Settings
 
 
-def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any, Any]:
+def create_app(
+    settings: Settings, db: Database | None = None, limiter: RateLimiter | None = None
+) -> falcon.App[Any, Any]:
+    if limiter is None:
+        # One per process (the Lambda container, each gunicorn worker): one Redis connection.
+        limiter = RateLimiter(settings)
     if db is None:
         db = Database(
             settings.database,
@@ -40,7 +46,7 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any
     # The Rust port's probe path and the Django path (with its slash) both answer.
     app.add_route("/health", HealthResource("OK"))
     app.add_route("/health/", HealthResource("Ok"))
-    add_routes(app, settings=settings, db=db)
+    add_routes(app, settings=settings, db=db, limiter=limiter)
     return app
 
 

@@ -26,6 +26,9 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         return {"detail": self.detail}
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
     def __str__(self) -> str:
         # The reference stores str(exc.detail) in analytics rows and ERROR scores.
         return str(self.detail)
@@ -105,6 +108,24 @@ class UnprocessableEntity(ApiError):
     status = falcon.HTTP_422
 
 
+class RateLimited(ApiError):
+    """429 once a key has used its window's budget (public-api.md §4.6, decision P6)."""
+
+    status = falcon.HTTP_429
+    detail = "You have been rate limited!"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+    def __str__(self) -> str:
+        # The reference's analytics `error` is str(Ratelimited()): empty.
+        return ""
+
+
 class InternalError(ApiError):
     status = falcon.HTTP_500
     detail = "Internal Server Error"
@@ -126,6 +147,7 @@ def _handle_api_error(
 ) -> None:
     resp.status = ex.status
     resp.media = ex.body()
+    resp.set_headers(ex.headers())
     if isinstance(ex, DatabaseUnavailable):
         log.error("database unavailable", exc_info=ex.__cause__ or ex)
         resp.set_header("Retry-After", "1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from service.db.connection import Database
+from service.rate_limiter import RateLimiter
 from service.resources import ceramic_cache, embed, internal
 from service.resources.openapi import OpenApiResource
 from service.resources.v2_score import V2ScoreResource
@@ -12,10 +13,16 @@ from service.settings import Settings
 
 
 def add_routes(
-    app: falcon.App[falcon.Request, falcon.Response], *, settings: Settings, db: Database
+    app: falcon.App[falcon.Request, falcon.Response],
+    *,
+    settings: Settings,
+    db: Database,
+    limiter: RateLimiter,
 ) -> None:
+    # Public v2 (API key): each resource calls `limiter.check` where the reference counts.
     app.add_route(
-        "/v2/stamps/{scorer_id}/score/{address}", V2ScoreResource(settings=settings, db=db)
+        "/v2/stamps/{scorer_id}/score/{address}",
+        V2ScoreResource(settings=settings, db=db, limiter=limiter),
     )
 
     # The OpenAPI description of every route (tools/openapi_document.py builds it).

@@ -88,6 +88,11 @@ class Settings:
     max_request_body_bytes: int = 1_048_576
     port: int = 8000
     log_level: str = "INFO"
+    ratelimit_enable: bool = False
+    celery_broker_url: str | None = None
+    ratelimit_redis_connect_timeout_ms: int = 50
+    ratelimit_redis_timeout_ms: int = 50
+    ratelimit_circuit_open_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +121,13 @@ class Settings:
             max_request_body_bytes=_int(env, "MAX_REQUEST_BODY_BYTES", 1_048_576, minimum=1),
             port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
             log_level=_log_level(env),
+            ratelimit_enable=parse_bool(env, "RATELIMIT_ENABLE"),
+            celery_broker_url=_redis_url(env),
+            ratelimit_redis_connect_timeout_ms=_int(
+                env, "RATELIMIT_REDIS_CONNECT_TIMEOUT_MS", 50, minimum=1
+            ),
+            ratelimit_redis_timeout_ms=_int(env, "RATELIMIT_REDIS_TIMEOUT_MS", 50, minimum=1),
+            ratelimit_circuit_open_s=_positive_float(env, "RATELIMIT_CIRCUIT_OPEN_SECONDS", 5.0),
         )
 
 
@@ -177,6 +189,21 @@ def _required(env: Mapping[str, str], name: str) -> str:
     if not value:
         raise SettingsError(f"{name} is required but not set")
     return value
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """The reference's Redis (its cache and Celery broker), required when limits are on."""
+    url = _optional(env, "CELERY_BROKER_URL")
+    if not parse_bool(env, "RATELIMIT_ENABLE"):
+        return url
+    if url is None:
+        raise SettingsError("CELERY_BROKER_URL is required when RATELIMIT_ENABLE is on")
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(
+            "CELERY_BROKER_URL must be a redis://, rediss:// or unix:// URL "
+            f"(got scheme {urlsplit(url).scheme!r})"
+        )
+    return url
 
 
 def _log_level(env: Mapping[str, str]) -> str:

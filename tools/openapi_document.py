@@ -36,6 +36,7 @@ INVALID_SCORER_ID = "Invalid scorer_id"
 SCORER_ID_NOT_SET = "Scorer ID not set"
 UNEXPECTED_SCORING_ERROR = "Unexpected error while submitting passport"
 DATABASE_UNAVAILABLE = "Service temporarily unavailable, please retry"
+RATE_LIMITED = "You have been rate limited!"
 # ninja-jwt's InvalidToken rendered with str(): a Python dict repr (docs/ceramic-cache.md).
 INVALID_TOKEN_PATTERN = (
     r"^\{'detail': ErrorDetail\(string='Given token not valid for any token type'"
@@ -316,6 +317,20 @@ def _unavailable() -> JsonObject:
     return {"$ref": "#/components/responses/DatabaseUnavailable"}
 
 
+def _rate_limited() -> JsonObject:
+    return {"$ref": "#/components/responses/RateLimited"}
+
+
+def _rate_limited_response() -> JsonObject:
+    return _json(
+        _detail(RATE_LIMITED),
+        "The key has used its window's budget (its `rate_limit`, shared with the reference"
+        " service, when RATELIMIT_ENABLE is on); Retry-After is the seconds until the next"
+        " window opens.",
+        **{"Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    )
+
+
 def _too_large_response() -> JsonObject:
     return _error(
         "The body is over MAX_REQUEST_BODY_BYTES.",
@@ -521,6 +536,7 @@ def _v2_score() -> JsonObject:
             ),
             "404": _error("No community of the key's account has this id.", NO_SCORER),
             "422": _validation("scorer_id is not an integer."),
+            "429": _rate_limited(),
             "500": _error(
                 "The community's scorer is missing (the reference's answer).",
                 UNEXPECTED_SCORING_ERROR,
@@ -1148,6 +1164,7 @@ def build() -> JsonObject:
             "responses": {
                 "PayloadTooLarge": _too_large_response(),
                 "DatabaseUnavailable": _unavailable_response(),
+                "RateLimited": _rate_limited_response(),
             },
             "headers": {"RequestId": REQUEST_ID_HEADER},
             "securitySchemes": SECURITY_SCHEMES,

@@ -2,7 +2,9 @@
 
 Without DATABASE_URL it starts a PostgreSQL cluster under .data/pg, recreates the `scorer`
 database, applies the schema and seeds demo data. With DATABASE_URL it serves that database as
-configured by the environment. Ctrl-C stops everything it started.
+configured by the environment. With --ratelimit (`make run RATELIMIT=1`) it also starts a
+throwaway redis-server, turns rate limits on and seeds a key limited to a few requests a minute.
+Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ from pathlib import Path
 import pg8000.native
 from pg8000.native import identifier
 
-from tools.demo_data import seed_demo
+from tools import seed
+from tools.demo_data import DEMO_ADDRESS, seed_demo
 from tools.mint_token import mint
 from tools.pgcluster import EphemeralCluster, apply_schema
+from tools.redisserver import EphemeralRedis
+
+# The demo key of `--ratelimit`: small enough for a curl loop to reach the 429.
+DEMO_RATE_LIMIT = "5/1m"
 
 DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
 
@@ -84,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stop", action="store_true", help="stop a cluster left running, then exit"
     )
+    parser.add_argument(
+        "--ratelimit",
+        action="store_true",
+        help="start a throwaway Redis, turn rate limits on, and seed a key with a small limit",
+    )
     args = parser.parse_args(argv)
 
     cluster = _local_cluster()
@@ -104,8 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     own_cluster = not env.get("DATABASE_URL")
     server: subprocess.Popen[bytes] | None = None
+    store: EphemeralRedis | None = None
     try:
         banner = _prepare_database(cluster, env) if own_cluster else []
+        if args.ratelimit:
+            store = EphemeralRedis()
+            banner += _prepare_rate_limits(store, env, cluster if own_cluster else None)
         base_url = f"http://127.0.0.1:{args.port}"
         server = subprocess.Popen(
             [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(args.port)],
@@ -126,7 +142,46 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
         if own_cluster:
             cluster.stop()
+        if store is not None:
+            store.destroy()
     return 0
+
+
+def _prepare_rate_limits(
+    store: EphemeralRedis, env: dict[str, str], cluster: EphemeralCluster | None
+) -> list[str]:
+    """Starts Redis, turns limits on and, on the demo database, adds a key limited to 5/1m."""
+    print(f"starting a throwaway redis-server in {store.root_dir} ...", flush=True)
+    env["CELERY_BROKER_URL"] = store.start()
+    env["RATELIMIT_ENABLE"] = "true"
+    banner = [f"Rate limits are on (Redis at {store.url}):"]
+    if cluster is None:
+        return [*banner, "  each key's rate_limit column applies.", ""]
+    conn = cluster.connect()
+    try:
+        account_id, community_id = conn.run(
+            "SELECT account_id, id FROM account_community ORDER BY id LIMIT 1"
+        )[0]
+        key = seed.create_api_key(conn, account_id=account_id, name="limited", with_sha256=True)
+        conn.run(
+            "UPDATE account_accountapikey SET rate_limit = :rate WHERE id = :id",
+            rate=DEMO_RATE_LIMIT,
+            id=key.id,
+        )
+    finally:
+        conn.close()
+    score_url = f"{{base_url}}/v2/stamps/{community_id}/score/{DEMO_ADDRESS}"
+    return [
+        *banner,
+        f"  API key limited to {DEMO_RATE_LIMIT}: {key.key}",
+        "Seven requests: five 200s, then 429s (unless the key's window, whose end is jittered",
+        "per key as in the reference, ends during the loop):",
+        "  for i in $(seq 7); do curl -s -o /dev/null -w '%{http_code} ' "
+        f"-H 'X-API-Key: {key.key}' {score_url}; done; echo",
+        "The 429 itself, with Retry-After:",
+        f"  curl -si -H 'X-API-Key: {key.key}' {score_url}",
+        "",
+    ]
 
 
 def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[str]:

@@ -28,6 +28,8 @@ class AuthenticatedKey:
     key_id: str
     account_id: int
     prefix: str
+    # The key's `rate_limit` ("125/15m", ...; "" and NULL mean unlimited), for the limiter.
+    rate_limit: str | None = None
 
 
 class ApiKeyRejected(InvalidApiKey):
@@ -112,4 +114,6 @@ def authenticate(
         raise ApiKeyRejected(row.id)
     if needs_migration:
         api_keys.store_sha256(tx, row.id, sha256_form(key))
-    return AuthenticatedKey(key_id=row.id, account_id=row.account_id, prefix=row.prefix)
+    return AuthenticatedKey(
+        key_id=row.id, account_id=row.account_id, prefix=row.prefix, rate_limit=row.rate_limit
+    )

@@ -36,13 +36,15 @@ class RequestLogMiddleware:
         started = getattr(req.context, "started", None)
         duration_ms = (time.perf_counter() - started) * 1000 if started is not None else None
         # Only the path: query strings and headers may carry keys and tokens.
-        log.info(
-            "request",
-            extra={
-                "method": req.method,
-                "path": req.path,
-                "status": int(resp.status_code),
-                "duration_ms": round(duration_ms, 3) if duration_ms is not None else None,
-                "request_id": getattr(req.context, "request_id", None),
-            },
-        )
+        fields = {
+            "method": req.method,
+            "path": req.path,
+            "status": int(resp.status_code),
+            "duration_ms": round(duration_ms, 3) if duration_ms is not None else None,
+            "request_id": getattr(req.context, "request_id", None),
+        }
+        # Set by the rate limiter on the routes it guards (allowed, limited, fail_open, ...).
+        ratelimit = getattr(req.context, "ratelimit", None)
+        if ratelimit is not None:
+            fields["ratelimit"] = ratelimit
+        log.info("request", extra=fields)

@@ -19,6 +19,7 @@ from service.domain.params import parse_int
 from service.domain.scoring import v2_response
 from service.errors import ApiError, InternalError, NotFound, ValidationFailed
 from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
+from service.rate_limiter import RateLimiter
 from service.settings import Settings
 
 log = logging.getLogger("service.v2_score")
@@ -30,9 +31,10 @@ NO_SCORER = "No scorer matches the given criteria."
 
 
 class V2ScoreResource:
-    def __init__(self, *, settings: Settings, db: Database) -> None:
+    def __init__(self, *, settings: Settings, db: Database, limiter: RateLimiter) -> None:
         self._settings = settings
         self._db = db
+        self._limiter = limiter
 
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, scorer_id: str, address: str
@@ -85,6 +87,8 @@ class V2ScoreResource:
         except ValidationFailed as invalid:
             return {}, invalid
         try:
+            # The reference's first statement (§4.5): a 429 is recorded and nothing is scored.
+            self._limiter.check(req, auth)
             lookup_id = str(numeric_id)
             if numeric_id < 0:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".

@@ -102,6 +102,17 @@ def test_environment_holds_the_non_secret_settings_and_the_secret_arn_only(
     assert "CERAMIC_CACHE_SCORER_ID" in variables
 
 
+def test_rate_limits_are_switched_per_environment_in_the_template(
+    template: Template, settings: EnvironmentSettings
+) -> None:
+    variables = function_properties(template)["Environment"]["Variables"]
+
+    assert (
+        variables["RATELIMIT_ENABLE"] == settings.function.service_environment["RATELIMIT_ENABLE"]
+    )
+    assert "CELERY_BROKER_URL" not in variables
+
+
 def test_trusted_issuers_list_is_passed_as_json(template: Template) -> None:
     environment = function_properties(template)["Environment"]
     assert isinstance(environment, dict)

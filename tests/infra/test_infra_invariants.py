@@ -115,7 +115,16 @@ def test_target_group_name_over_32_characters_fails_synth() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["DATABASE_URL", "SECRET_KEY", "CGRANTS_API_TOKEN", "REDIS_PASSWORD", "DEMO_API_KEY"]
+    "name",
+    [
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "CGRANTS_API_TOKEN",
+        "REDIS_PASSWORD",
+        "DEMO_API_KEY",
+        # The Redis URL of the rate limits may carry an AUTH token: it comes with the secret.
+        "CELERY_BROKER_URL",
+    ],
 )
 def test_secret_looking_service_setting_fails_synth(name: str) -> None:
     with pytest.raises(ConfigError, match=rf"service_environment.{name}: looks like a secret"):

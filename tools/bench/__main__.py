@@ -23,7 +23,16 @@ from pathlib import Path
 
 import pg8000.native
 
-from tools.bench import cold_start, http_latency, in_process, micro, stages, statements, throughput
+from tools.bench import (
+    cold_start,
+    http_latency,
+    in_process,
+    micro,
+    rate_limit,
+    stages,
+    statements,
+    throughput,
+)
 from tools.bench.in_process import InProcessApp, SpanRecorder
 from tools.bench.report import Environment, Results, console_table, markdown
 from tools.bench.server import REPO_ROOT, LocalServer, ServerError
@@ -126,6 +135,8 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         cold = cold_start.measure(world, env)
         _progress("3. micro-benchmarks: credential verification, API-key checks")
         micro_result = micro.measure(world)
+        _progress("6. the rate limiter: the check over loopback, requests with Redis up and down")
+        limiter_result = rate_limit.measure(world, env, conn, seconds=latency_seconds)
 
         _progress("in process: timing, profile, statement counts, step breakdown")
         app = InProcessApp(world, env, workdir / "in_process.log")
@@ -171,6 +182,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         in_process=timings,
         request_profile=request_profile,
         stages=breakdown,
+        rate_limit=limiter_result,
     )
 
 

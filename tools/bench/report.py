@@ -11,6 +11,7 @@ from tools.bench.http_latency import FirstScoreResult, LatencyResult
 from tools.bench.in_process import InProcessTiming
 from tools.bench.micro import PBKDF2_ITERATIONS, MicroResult
 from tools.bench.profiles import Profile, Share
+from tools.bench.rate_limit import UNREACHED_RATE, RateLimitResult
 from tools.bench.stages import OUTSIDE, Breakdown
 from tools.bench.statements import StatementCounts
 from tools.bench.stats import Latency
@@ -24,6 +25,10 @@ P50_25_STAMPS_MS = 25.0
 VERIFY_PER_STAMP_MS = 0.6
 SHA256_CHECK_MS = 0.05
 COLD_START_MS = 400.0
+RATE_LIMIT_CHECK_MS = 0.3
+# Redis down must cost nothing: the p50 with limits on and Redis down may exceed the p50
+# without limits by no more than run-to-run noise of the in-process medians.
+REDIS_DOWN_NOISE = 0.05
 PEAK_RSS_MIB = 120.0
 
 
@@ -59,6 +64,7 @@ class Results:
     in_process: Sequence[InProcessTiming]
     request_profile: Profile
     stages: Sequence[Breakdown]
+    rate_limit: RateLimitResult
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,35 @@ def checks(results: Results) -> list[Check]:
             "" if counts.constant else "grows with the stamp count",
         )
     )
+    limiter = results.rate_limit
+    limit(
+        "ratelimit",
+        f"6. rate-limit check over loopback (Redis {limiter.redis_version}), p50 of "
+        f"{limiter.check_up.count}",
+        limiter.check_up.p50,
+        RATE_LIMIT_CHECK_MS,
+    )
+    off = limiter.request_off.p50
+    rows.append(
+        Check(
+            "",
+            f"6. v2 rescoring in process, {THROUGHPUT_STAMPS} stamps, p50: limits off / on",
+            f"{ms(off)} / {ms(limiter.request_on.p50)}",
+            "—",
+            None,
+        )
+    )
+    met, gap = _at_most(limiter.request_down.p50, off * (1 + REDIS_DOWN_NOISE))
+    rows.append(
+        Check(
+            "ratelimit",
+            f"6. v2 rescoring in process, {THROUGHPUT_STAMPS} stamps, p50 with Redis down",
+            ms(limiter.request_down.p50),
+            f"≤ off ({ms(off)}) + {REDIS_DOWN_NOISE:.0%}",
+            met,
+            gap,
+        )
+    )
     return rows
 
 
@@ -339,7 +374,18 @@ def _limits(results: Results) -> dict[str, str]:
                 if run.errors
             )
         ),
+        "ratelimit": _rate_limit_limits(results.rate_limit),
     }
+
+
+def _rate_limit_limits(limiter: RateLimitResult) -> str:
+    return (
+        f"**Rate limiter**: the check (CRC-32, SHA-256, one EVALSHA round trip) takes "
+        f"{ms(limiter.check_up.p50)} at p50 and {ms(limiter.check_up.p99)} at p99 over "
+        f"loopback; with Redis down {ms(limiter.check_down.p50)} at p50 and "
+        f"{ms(limiter.check_down.maximum)} at worst (the connection attempt that opens the "
+        "circuit). A miss on a loaded machine is the Redis round trip waiting for a core."
+    )
 
 
 def _verify_limits(micro: MicroResult) -> str:
@@ -658,8 +704,35 @@ def _details(results: Results) -> list[str]:
     ]
     if counts.growing:
         out += ["", *(f"- {line}" for line in counts.growing)]
-    out += ["", *_breakdown(results)]
+    out += ["", *_breakdown(results), "", *_rate_limit_details(results.rate_limit)]
     return out
+
+
+def _rate_limit_details(limiter: RateLimitResult) -> list[str]:
+    return [
+        "### 6. Rate limiter",
+        "",
+        f"`RateLimiter.check` called {limiter.check_up.count} times in the harness against a "
+        f"throwaway redis-server {limiter.redis_version} on 127.0.0.1 (key rate "
+        f"`{UNREACHED_RATE}`, so every call counts and passes), then against a closed port "
+        "(Redis down: connection refused, then the circuit skips Redis). The v2 rescoring "
+        f"requests alternate between three in-process apps in runs of five: limits off, on, "
+        "and on with Redis down.",
+        "",
+        "| measurement | count | p50 | p99 | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {label} | {latency.count} | {ms(latency.p50)} | {ms(latency.p99)} "
+            f"| {ms(latency.maximum)} |"
+            for label, latency in (
+                ("check, Redis up", limiter.check_up),
+                ("check, Redis down", limiter.check_down),
+                ("request, limits off", limiter.request_off),
+                ("request, limits on", limiter.request_on),
+                ("request, limits on, Redis down", limiter.request_down),
+            )
+        ),
+    ]
 
 
 def _breakdown(results: Results) -> list[str]:

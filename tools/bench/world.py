@@ -64,7 +64,7 @@ class World:
         env = {
             name: value
             for name, value in base.items()
-            if not name.startswith(("OTEL_", "HUMAN_POINTS_", "FF_", "DEMO_API_"))
+            if not name.startswith(("OTEL_", "HUMAN_POINTS_", "FF_", "DEMO_API_", "RATELIMIT_"))
             and name not in _SERVICE_VARIABLES
         }
         env.update(
@@ -93,6 +93,7 @@ _SERVICE_VARIABLES = frozenset(
         "WEB_CONCURRENCY",
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
+        "CELERY_BROKER_URL",
     }
 )
 

@@ -8,13 +8,16 @@ import socket
 import falcon
 import falcon.inspect
 import falcon.testing
+import pg8000.native
 import pytest
+import redis
 import schemathesis
 from werkzeug.test import Client, TestResponse
 
 from service.app import create_app
 from service.db.connection import Database
 from service.settings import Settings
+from tests.service.support import scenario as sc
 from tools import openapi_document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -119,6 +122,27 @@ def test_a_database_outage_is_answered_as_documented(settings_env: dict[str, str
 
     assert response.status_code == 503
     _conforms(response, "/ceramic-cache/weights", "GET")
+
+
+def test_a_rate_limited_request_is_answered_as_documented(
+    settings_env: dict[str, str],
+    clean_db: pg8000.native.Connection,
+    db: Database,
+    redis_url: str,
+    redis_client: redis.Redis,
+) -> None:
+    world = sc.build(clean_db)
+    clean_db.run(
+        "UPDATE account_accountapikey SET rate_limit = '0/1m' WHERE id = :id", id=world.api_key.id
+    )
+    env = {**settings_env, "RATELIMIT_ENABLE": "true", "CELERY_BROKER_URL": redis_url}
+    app = create_app(Settings.from_env(env), db)
+
+    path = f"/v2/stamps/{world.community_id}/score/{sc.ADDRESS}"
+    response = Client(app).get(path, headers={"X-API-Key": world.api_key.key})
+
+    assert response.status_code == 429
+    _conforms(response, "/v2/stamps/{scorer_id}/score/{address}", "GET")
 
 
 def _conforms(response: TestResponse, path: str, method: str) -> None:

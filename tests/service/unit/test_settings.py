@@ -492,3 +492,57 @@ def test_body_limit_defaults_to_one_mebibyte() -> None:
 def test_body_limit_must_be_a_positive_integer(raw: str, message: str) -> None:
     with pytest.raises(SettingsError, match=f"MAX_REQUEST_BODY_BYTES {message}"):
         settings_with(MAX_REQUEST_BODY_BYTES=raw)
+
+
+# Rate limits
+
+
+def test_rate_limits_are_off_by_default_and_need_no_redis() -> None:
+    settings = settings_with()
+
+    assert settings.ratelimit_enable is False
+    assert settings.celery_broker_url is None
+    assert settings.ratelimit_redis_connect_timeout_ms == 50
+    assert settings.ratelimit_redis_timeout_ms == 50
+    assert settings.ratelimit_circuit_open_s == 5.0
+
+
+def test_rate_limits_read_the_references_switch_and_redis_url() -> None:
+    settings = settings_with(
+        RATELIMIT_ENABLE="True",
+        CELERY_BROKER_URL="rediss://:token@redis.internal:6379/0",
+        RATELIMIT_REDIS_CONNECT_TIMEOUT_MS="20",
+        RATELIMIT_REDIS_TIMEOUT_MS="15",
+        RATELIMIT_CIRCUIT_OPEN_SECONDS="2.5",
+    )
+
+    assert settings.ratelimit_enable is True
+    assert settings.celery_broker_url == "rediss://:token@redis.internal:6379/0"
+    assert settings.ratelimit_redis_connect_timeout_ms == 20
+    assert settings.ratelimit_redis_timeout_ms == 15
+    assert settings.ratelimit_circuit_open_s == 2.5
+
+
+def test_rate_limits_on_without_a_redis_url_is_an_error_naming_it() -> None:
+    with pytest.raises(SettingsError, match="CELERY_BROKER_URL is required"):
+        settings_with(RATELIMIT_ENABLE="on")
+
+
+def test_rate_limits_on_with_a_non_redis_url_is_an_error_naming_it() -> None:
+    with pytest.raises(SettingsError, match="CELERY_BROKER_URL must be a redis"):
+        settings_with(RATELIMIT_ENABLE="1", CELERY_BROKER_URL="amqp://guest@rabbit//")
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("RATELIMIT_REDIS_CONNECT_TIMEOUT_MS", "0"),
+        ("RATELIMIT_REDIS_TIMEOUT_MS", "fast"),
+        ("RATELIMIT_CIRCUIT_OPEN_SECONDS", "-1"),
+    ],
+)
+def test_rate_limit_timeouts_that_are_not_positive_are_errors_naming_them(
+    name: str, raw: str
+) -> None:
+    with pytest.raises(SettingsError, match=name):
+        settings_with(**{name: raw})
