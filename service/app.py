@@ -14,9 +14,17 @@ from service.middleware.request_log import RequestLogMiddleware
 from service.resources.health import HealthResource
 from service.routes import add_routes
 from service.settings import Settings
+from service.stamp_metadata_source import StampMetadataSource
 
 
-def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any, Any]:
+def create_app(
+    settings: Settings,
+    db: Database | None = None,
+    metadata: StampMetadataSource | None = None,
+) -> falcon.App[Any, Any]:
+    """`metadata` is the process's stampMetadata.json cache (one per app unless given)."""
+    if metadata is None:
+        metadata = StampMetadataSource(settings.passport_public_url)
     if db is None:
         db = Database(
             settings.database,
@@ -40,7 +48,7 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any
     # The Rust port's probe path and the Django path (with its slash) both answer.
     app.add_route("/health", HealthResource("OK"))
     app.add_route("/health/", HealthResource("Ok"))
-    add_routes(app, settings=settings, db=db)
+    add_routes(app, settings=settings, db=db, metadata=metadata)
     return app
 
 

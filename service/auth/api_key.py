@@ -28,6 +28,7 @@ class AuthenticatedKey:
     key_id: str
     account_id: int
     prefix: str
+    historical_endpoint: bool = False
 
 
 class ApiKeyRejected(InvalidApiKey):
@@ -112,4 +113,9 @@ def authenticate(
         raise ApiKeyRejected(row.id)
     if needs_migration:
         api_keys.store_sha256(tx, row.id, sha256_form(key))
-    return AuthenticatedKey(key_id=row.id, account_id=row.account_id, prefix=row.prefix)
+    return AuthenticatedKey(
+        key_id=row.id,
+        account_id=row.account_id,
+        prefix=row.prefix,
+        historical_endpoint=row.historical_endpoint,
+    )

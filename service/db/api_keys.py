@@ -18,6 +18,7 @@ class ApiKeyRow:
     expiry_date: datetime | None
     account_id: int
     read_scores: bool
+    historical_endpoint: bool
 
 
 def find_by_prefix(tx: Transaction, prefix: str) -> ApiKeyRow | None:
@@ -25,7 +26,7 @@ def find_by_prefix(tx: Transaction, prefix: str) -> ApiKeyRow | None:
     # attempt can still be attributed to the key in the analytics table.
     row = tx.one(
         "SELECT id, prefix, hashed_key, hashed_key_sha256, revoked, expiry_date, account_id,"
-        " read_scores FROM account_accountapikey WHERE prefix = :prefix",
+        " read_scores, historical_endpoint FROM account_accountapikey WHERE prefix = :prefix",
         prefix=prefix,
     )
     return ApiKeyRow(*row) if row else None

@@ -129,6 +129,7 @@ def _key_row(*, hashed_key: str, sha256: bool = False) -> ApiKeyRow:
         expiry_date=None,
         account_id=1,
         read_scores=True,
+        historical_endpoint=False,
     )
 
 
