@@ -16,7 +16,6 @@ from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
 from service.stamp_metadata_source import StampMetadataSource
 
-
 # Falcon's router takes one field name per path level, so the stamps list's address sits in
 # the field the score routes call `scorer_id`; clients and service/openapi.json see
 # `/v2/stamps/{address}`.
