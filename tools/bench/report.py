@@ -11,6 +11,7 @@ from tools.bench.http_latency import FirstScoreResult, LatencyResult
 from tools.bench.in_process import InProcessTiming
 from tools.bench.micro import PBKDF2_ITERATIONS, MicroResult
 from tools.bench.profiles import Profile, Share
+from tools.bench.read_routes import ReadRouteResult
 from tools.bench.stages import OUTSIDE, Breakdown
 from tools.bench.statements import StatementCounts
 from tools.bench.stats import Latency
@@ -52,6 +53,7 @@ class Results:
     latency: Sequence[LatencyResult]
     health_http: Latency  # GET /health over HTTP: the HTTP layer alone
     first_scores: Sequence[FirstScoreResult]
+    read_routes: Sequence[ReadRouteResult]
     throughput: Sequence[ThroughputResult]
     micro: MicroResult
     cold_start: ColdStartResult
@@ -132,6 +134,17 @@ def checks(results: Results) -> list[Check]:
                 f"1. v2 first scoring over HTTP (stamps new to the server), {first.stamps} "
                 f"stamps, p50 / max of {first.latency.count}",
                 f"{ms(first.latency.p50)} / {ms(first.latency.maximum)}",
+                "—",
+                None,
+            )
+        )
+    for read in results.read_routes:
+        rows.append(
+            Check(
+                "",
+                f"1b. v2 {read.route} over HTTP, p50 / p99 of {read.latency.count}",
+                f"{ms(read.latency.p50)} / {ms(read.latency.p99)}"
+                + (f", {read.errors} errors" if read.errors else ""),
                 "—",
                 None,
             )
