@@ -65,18 +65,27 @@ def current_stamps(tx: Transaction, address: str, *, v1_only: bool = True) -> li
 
 
 @dataclass(frozen=True)
+class ListedStamp:
+    id: int
+    provider: str
+    # The credential as PostgreSQL renders jsonb: `json.dumps`'s separators and key order, so it
+    # goes into the answer as it is, without a parse and a re-serialisation per row.
+    stamp_json: str
+
+
+@dataclass(frozen=True)
 class StampPage:
     """Rows by id descending, and whether older (`has_more`) or newer (`has_prev`) rows exist."""
 
-    rows: list[CacheEntry]
+    rows: list[ListedStamp]
     has_more: bool
     has_prev: bool
 
 
 _PAGE_SQL = (
-    "WITH page AS (SELECT id, address, provider, stamp FROM ceramic_cache_ceramiccache"
+    "WITH page AS (SELECT id, provider, stamp FROM ceramic_cache_ceramiccache"
     " WHERE address = :address AND deleted_at IS NULL{bound} ORDER BY id {order} LIMIT :limit)"
-    " SELECT p.id, p.address, p.provider, p.stamp,"
+    " SELECT p.id, p.provider, CAST(p.stamp AS text),"
     " EXISTS (SELECT 1 FROM ceramic_cache_ceramiccache c WHERE c.address = :address"
     "  AND c.deleted_at IS NULL AND c.id < (SELECT min(id) FROM page)),"
     " EXISTS (SELECT 1 FROM ceramic_cache_ceramiccache c WHERE c.address = :address"
@@ -105,9 +114,9 @@ def stamp_page(
     if not result:
         return StampPage([], has_more=False, has_prev=False)
     return StampPage(
-        [CacheEntry(*row[:4]) for row in result],
-        has_more=bool(result[0][4]),
-        has_prev=bool(result[0][5]),
+        [ListedStamp(*row[:3]) for row in result],
+        has_more=bool(result[0][3]),
+        has_prev=bool(result[0][4]),
     )
 
 

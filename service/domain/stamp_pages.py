@@ -96,6 +96,34 @@ def request_base_url(forwarded_proto: str | None, scheme: str, host: str) -> str
     return f"{proto if proto in ('http', 'https') else scheme}://{host}"
 
 
-def stamp_item(credential: Any, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    # `metadata` is always present, null unless asked for (the reference's serialiser keeps it).
-    return {"version": "1.0.0", "credential": credential, "metadata": metadata}
+@dataclass(frozen=True)
+class PageJson:
+    """An answer already rendered as JSON text."""
+
+    text: str
+
+
+def page_json(
+    next_link: str | None,
+    prev_link: str | None,
+    items: list[tuple[str, dict[str, Any] | None]],
+) -> PageJson:
+    """`{"next", "prev", "items"}` as the reference renders it (json.dumps separators), each
+    item's credential spliced in as the stored JSON text. `metadata` is always present, null
+    unless asked for (the reference's serialiser keeps it)."""
+    rendered = ", ".join(
+        f'{{"version": "1.0.0", "credential": {_as_ascii(credential)},'
+        f' "metadata": {json.dumps(metadata)}}}'
+        for credential, metadata in items
+    )
+    return PageJson(
+        f'{{"next": {json.dumps(next_link)}, "prev": {json.dumps(prev_link)},'
+        f' "items": [{rendered}]}}'
+    )
+
+
+def _as_ascii(stored_json: str) -> str:
+    """PostgreSQL writes non-ASCII characters as they are; json.dumps escapes them. Such rows
+    (rare in credentials) take the slow path so the text stays the reference's. Numbers keep
+    the stored digits (json.dumps would print `1.50` as `1.5`)."""
+    return stored_json if stored_json.isascii() else json.dumps(json.loads(stored_json))

@@ -46,7 +46,11 @@ class _ReadResource:
             outcome = self._run(tx, req, now, work, checks)
         if isinstance(outcome, ApiError):
             raise outcome
-        resp.media = outcome
+        if isinstance(outcome, stamp_pages.PageJson):
+            resp.content_type = falcon.MEDIA_JSON
+            resp.text = outcome.text
+        else:
+            resp.media = outcome
 
     def _run(
         self, tx: Transaction, req: falcon.Request, now: datetime, work: Work, checks: Checks | None
@@ -161,7 +165,7 @@ class StampsResource(_ReadResource):
                 lambda: _include_metadata(req),
             )
 
-        def work(tx: Transaction, _: AuthenticatedKey) -> dict[str, Any]:
+        def work(tx: Transaction, _: AuthenticatedKey) -> stamp_pages.PageJson:
             limit = _limit(req)
             stamp_pages.check_limit(limit)
             normalized = normalize_address(address)
@@ -184,24 +188,21 @@ class StampsResource(_ReadResource):
                 req.scheme,
                 req.get_header("Host") or req.netloc,
             )
-            return {
-                "next": stamp_pages.page_link(
-                    base, normalized, stamp_pages.NEXT, page.rows[-1].id, limit
-                )
+            return stamp_pages.page_json(
+                stamp_pages.page_link(base, normalized, stamp_pages.NEXT, page.rows[-1].id, limit)
                 if page.has_more
                 else None,
-                "prev": stamp_pages.page_link(
-                    base, normalized, stamp_pages.PREV, page.rows[0].id, limit
-                )
+                stamp_pages.page_link(base, normalized, stamp_pages.PREV, page.rows[0].id, limit)
                 if page.has_prev
                 else None,
-                "items": [
-                    stamp_pages.stamp_item(
-                        row.stamp, None if by_provider is None else by_provider.get(row.provider)
+                [
+                    (
+                        row.stamp_json,
+                        None if by_provider is None else by_provider.get(row.provider),
                     )
                     for row in page.rows
                 ],
-            }
+            )
 
         self._serve(req, resp, work, checks)
 

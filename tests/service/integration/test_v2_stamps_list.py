@@ -138,6 +138,26 @@ def test_the_credential_is_the_stored_json(world: sc.Scenario) -> None:
     assert stamps(world).json["items"][0]["credential"] == credential
 
 
+def test_the_body_is_rendered_as_json_dumps_renders_it(world: sc.Scenario) -> None:
+    cache_rows(world, 2)
+    ceramic.cache_row(world.conn, "Twitter")
+    # A credential with characters json.dumps escapes, and nested values of every JSON type.
+    world.cache(
+        {
+            "credentialSubject": {"provider": "Ünïcode", "note": 'tab\there "quoted" ✓'},
+            "proof": {"proofValue": "p-unicode"},
+            "list": [1, 2.5, True, None, {"b": "x", "a": []}],
+        },
+        provider="Ünïcode",
+    )
+
+    result = stamps(world, query="limit=3")
+
+    assert result.headers["content-type"] == "application/json"
+    assert result.text == json.dumps(result.json)
+    assert result.json["items"][0]["credential"]["credentialSubject"]["provider"] == "Ünïcode"
+
+
 def test_soft_deleted_rows_are_left_out_revoked_and_type_2_rows_listed(
     world: sc.Scenario,
 ) -> None:
