@@ -580,3 +580,10 @@ def test_nothing_is_written_but_the_analytics_row(world: sc.Scenario) -> None:
     assert rows(world.conn, "registry_event") == before
     assert rows(world.conn, "registry_score") == []
     assert len(analytics(world)) == 1
+
+
+def test_authentication_comes_before_parameter_parsing(world: sc.Scenario) -> None:
+    result = history(world, None, scorer_id="abc", key=None)
+
+    assert result.status_code == 401
+    assert result.json == {"detail": "Invalid API Key."}

@@ -482,3 +482,15 @@ def _row_id(world: sc.Scenario, item: dict[str, Any]) -> int:
         "SELECT id FROM ceramic_cache_ceramiccache WHERE proof_value = :p", p=proof
     )
     return int(row_id)
+
+
+def test_a_pbkdf2_key_is_accepted_and_migrated_to_sha256(world: sc.Scenario) -> None:
+    key = seed.create_api_key(world.conn, account_id=world.account_id, pbkdf2_iterations=1000)
+
+    result = stamps(world, headers={"X-API-Key": key.key})
+
+    assert result.status_code == 200
+    [[stored]] = world.conn.run(
+        "SELECT hashed_key_sha256 FROM account_accountapikey WHERE id = :id", id=key.id
+    )
+    assert stored and stored.startswith("sha256$")
