@@ -15,13 +15,21 @@ from service.rate_limiter import RateLimiter
 from service.resources.health import HealthResource
 from service.routes import add_routes
 from service.settings import Settings
+from service.stamp_metadata_source import StampMetadataSource
 
 
 def create_app(
-    settings: Settings, db: Database | None = None, limiter: RateLimiter | None = None
+    settings: Settings,
+    db: Database | None = None,
+    *,
+    metadata: StampMetadataSource | None = None,
+    limiter: RateLimiter | None = None,
 ) -> falcon.App[Any, Any]:
+    """`metadata` is the process's stampMetadata.json cache and `limiter` its rate limiter, with
+    its one Redis connection (one of each per app unless given)."""
+    if metadata is None:
+        metadata = StampMetadataSource(settings.passport_public_url)
     if limiter is None:
-        # One per process (the Lambda container, each gunicorn worker): one Redis connection.
         limiter = RateLimiter(settings)
     if db is None:
         db = Database(
@@ -46,7 +54,7 @@ def create_app(
     # The Rust port's probe path and the Django path (with its slash) both answer.
     app.add_route("/health", HealthResource("OK"))
     app.add_route("/health/", HealthResource("Ok"))
-    add_routes(app, settings=settings, db=db, limiter=limiter)
+    add_routes(app, settings=settings, db=db, metadata=metadata, limiter=limiter)
     return app
 
 

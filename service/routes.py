@@ -8,8 +8,20 @@ from service.db.connection import Database
 from service.rate_limiter import RateLimiter
 from service.resources import ceramic_cache, embed, internal
 from service.resources.openapi import OpenApiResource
+from service.resources.v2_reads import (
+    ScoreHistoryResource,
+    StampMetadataResource,
+    StampsResource,
+)
 from service.resources.v2_score import V2ScoreResource
 from service.settings import Settings
+from service.stamp_metadata_source import StampMetadataSource
+
+# Falcon's router takes one field name per path level, so the stamps list's address sits in
+# the field the score routes call `scorer_id`; clients and service/openapi.json see
+# `/v2/stamps/{address}`.
+STAMPS_LIST_TEMPLATE = "/v2/stamps/{scorer_id}"
+DOCUMENTED_TEMPLATES = {STAMPS_LIST_TEMPLATE: "/v2/stamps/{address}"}
 
 
 def add_routes(
@@ -17,13 +29,25 @@ def add_routes(
     *,
     settings: Settings,
     db: Database,
+    metadata: StampMetadataSource,
     limiter: RateLimiter,
 ) -> None:
-    # Public v2 (API key): each resource calls `limiter.check` where the reference counts.
+    # The public v2 API (API key); each route is counted by `limiter` in
+    # v2_access.authenticate_v2_request.
     app.add_route(
         "/v2/stamps/{scorer_id}/score/{address}",
         V2ScoreResource(settings=settings, db=db, limiter=limiter),
     )
+    for path, read_resource in (
+        ("/v2/stamps/{scorer_id}/score/{address}/history", ScoreHistoryResource),
+        # A literal segment wins over a field in Falcon's router, so `metadata` is never an
+        # address (the reference declares it first for the same reason).
+        ("/v2/stamps/metadata", StampMetadataResource),
+        (STAMPS_LIST_TEMPLATE, StampsResource),
+    ):
+        app.add_route(
+            path, read_resource(settings=settings, db=db, metadata=metadata, limiter=limiter)
+        )
 
     # The OpenAPI description of every route (tools/openapi_document.py builds it).
     app.add_route("/openapi.json", OpenApiResource())

@@ -27,6 +27,9 @@ DEFAULT_TRUSTED_IAM_ISSUERS = (
     "did:ethr:0xabczyx",
 )
 
+# Where the Passport app publishes stampMetadata.json and its icons (the reference's default).
+DEFAULT_PASSPORT_PUBLIC_URL = "http://localhost:80"
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -83,6 +86,7 @@ class Settings:
     demo_api_key: str | None = None
     demo_api_key_aliases: tuple[str, ...] = ()
     siwe_jwt_public_key: str | None = None
+    passport_public_url: str = DEFAULT_PASSPORT_PUBLIC_URL
     db_connect_timeout_s: float = 5.0
     db_statement_timeout_ms: int = 10_000
     max_request_body_bytes: int = 1_048_576
@@ -116,6 +120,7 @@ class Settings:
             demo_api_key=_optional(env, "DEMO_API_KEY"),
             demo_api_key_aliases=tuple(_json_string_list(env, "DEMO_API_KEY_ALIASES", ())),
             siwe_jwt_public_key=_optional(env, "SIWE_JWT_PUBLIC_KEY"),
+            passport_public_url=env.get("PASSPORT_PUBLIC_URL") or DEFAULT_PASSPORT_PUBLIC_URL,
             db_connect_timeout_s=_positive_float(env, "DB_CONNECT_TIMEOUT", 5.0),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0),
             max_request_body_bytes=_int(env, "MAX_REQUEST_BODY_BYTES", 1_048_576, minimum=1),

@@ -44,7 +44,7 @@ def seed_demo(conn: pg8000.native.Connection) -> Demo:
         name="Demo community",
         human_points_program=True,
     )
-    key = seed.create_api_key(conn, account_id=account_id, name="demo")
+    key = seed.create_api_key(conn, account_id=account_id, name="demo", historical_endpoint=True)
     now = datetime.now(UTC).replace(microsecond=0)
     for provider in DEMO_PROVIDERS:
         credential = sign_stamp(

@@ -12,6 +12,7 @@ the cluster are stopped at the end, on failure and on Ctrl-C; the server's log i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from tools import local_site
 from tools.bench.server import LocalServer
 from tools.demo_data import seed_demo
 from tools.mint_token import mint
@@ -43,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     cluster = EphemeralCluster.in_temp_dir()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     server: LocalServer | None = None
+    site = contextlib.ExitStack()
     try:
         print(f"starting a throwaway PostgreSQL cluster under {cluster.root_dir} ...", flush=True)
         env = _prepare(cluster)
+        env["PASSPORT_PUBLIC_URL"] = site.enter_context(local_site.serving())
         server = LocalServer(env=env, workers=args.workers, log_path=LOG_DIR / "fuzz-server.log")
         server.start()
         base_url = f"http://127.0.0.1:{server.port}"
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.stop()
         cluster.destroy()
+        site.close()
 
 
 def _prepare(cluster: EphemeralCluster) -> dict[str, str]:

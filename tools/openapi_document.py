@@ -37,6 +37,13 @@ SCORER_ID_NOT_SET = "Scorer ID not set"
 UNEXPECTED_SCORING_ERROR = "Unexpected error while submitting passport"
 DATABASE_UNAVAILABLE = "Service temporarily unavailable, please retry"
 RATE_LIMITED = "You have been rate limited!"
+INTERNAL_SERVER_ERROR = "Internal Server Error"
+NO_PERMISSION = "Invalid permissions for action."
+CREATED_AT_REQUIRED = "You must provide created_at as a query param."
+INVALID_CREATED_AT = "Invalid created_at."
+INVALID_LIMIT = "Invalid limit."
+INVALID_TOKEN = "Invalid token."
+METADATA_FETCH_FAILED = "Error fetching external stamp metadata"
 # ninja-jwt's InvalidToken rendered with str(): a Python dict repr (docs/ceramic-cache.md).
 INVALID_TOKEN_PATTERN = (
     r"^\{'detail': ErrorDetail\(string='Given token not valid for any token type'"
@@ -126,6 +133,101 @@ SCHEMAS: dict[str, JsonObject] = {
             }
         ),
     },
+    "HistoricStampScore": _closed(
+        {
+            "score": {"type": "string"},
+            "dedup": {"type": "boolean"},
+            "expiration_date": _nullable("string"),
+            "source_wallet": {"type": "string"},
+        },
+        optional=("source_wallet",),
+    ),
+    "V2HistoricScoreResponse": {
+        "description": "The score object built from a stored score event: the address as sent,"
+        " timestamps verbatim from the event.",
+        **_closed(
+            {
+                "address": {"type": "string"},
+                "score": {"type": "string", "pattern": DECIMAL_5},
+                "passing_score": {"type": "boolean"},
+                "last_score_timestamp": _nullable("string"),
+                "expiration_timestamp": _nullable("string"),
+                "threshold": {"type": "string", "pattern": DECIMAL_5},
+                "error": _nullable("string"),
+                "stamps": {
+                    "anyOf": [
+                        {"type": "null"},
+                        {"type": "object", "additionalProperties": _ref("HistoricStampScore")},
+                    ]
+                },
+                "points_data": {"type": "null"},
+                "possible_points_data": {"type": "null"},
+                "linked_score": {"type": "null"},
+            }
+        ),
+    },
+    "StampPlatformSummary": _closed(
+        {
+            "id": {"type": "string"},
+            "icon": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "connectMessage": {"type": "string"},
+        }
+    ),
+    "StampItemMetadata": _closed(
+        {
+            "group": {"type": "string"},
+            "platform": _ref("StampPlatformSummary"),
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "hash": {"type": "string"},
+        }
+    ),
+    "StampItem": _closed(
+        {
+            "version": {"const": "1.0.0"},
+            "credential": {"description": "the credential JSON as stored"},
+            "metadata": {"anyOf": [{"type": "null"}, _ref("StampItemMetadata")]},
+        }
+    ),
+    "StampPage": {
+        "description": "One page, newest first, with links to the neighbouring pages.",
+        **_closed(
+            {
+                "next": _nullable("string", format="uri"),
+                "prev": _nullable("string", format="uri"),
+                "items": {"type": "array", "maxItems": 1000, "items": _ref("StampItem")},
+            }
+        ),
+    },
+    "StampPlatform": _closed(
+        {
+            "id": {"type": "string"},
+            "icon": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "connectMessage": {"type": "string"},
+            "groups": {
+                "type": "array",
+                "items": _closed(
+                    {
+                        "name": {"type": "string"},
+                        "stamps": {
+                            "type": "array",
+                            "items": _closed(
+                                {
+                                    "name": {"type": "string"},
+                                    "description": {"type": "string"},
+                                    "hash": {"type": "string"},
+                                }
+                            ),
+                        },
+                    }
+                ),
+            },
+        }
+    ),
     "CachedStamp": _closed(
         {
             "id": {"type": "integer"},
@@ -544,6 +646,152 @@ def _v2_score() -> JsonObject:
             "503": _unavailable(),
         },
     )
+
+
+API_KEY_401 = _error(
+    "No key, or an unknown, revoked or expired key (permissions other than the route's own are"
+    " not needed).",
+    INVALID_API_KEY,
+)
+
+
+def _v2_read_routes() -> dict[str, JsonObject]:
+    no_score = {
+        "type": "object",
+        "required": ["detail", "address"],
+        "properties": {
+            "detail": {"type": "string", "pattern": "^No Score Found for "},
+            "address": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "/v2/stamps/{scorer_id}/score/{address}/history": {
+            "get": _operation(
+                "v2_score_history",
+                "The address's score as it stood at a moment",
+                tag="public",
+                security=API_KEY,
+                description="Answers from the community's latest score event at or before"
+                " `created_at` (ties: the latest written). Needs a key with historical_endpoint.",
+                parameters=[
+                    _path(
+                        "scorer_id",
+                        {"type": "integer"},
+                        "The community id (never its external_scorer_id), of the key's account;"
+                        " a negative id means DEMO_API_SCORER_ID. Not an integer: 422.",
+                    ),
+                    _path(
+                        "address",
+                        {"type": "string"},
+                        "Matched lower-cased and echoed as sent; not validated, as in the"
+                        " reference (an address with no event is a 404).",
+                    ),
+                    _query(
+                        "created_at",
+                        {"type": "string"},
+                        "An ISO 8601 date or date-time (no offset = UTC), as Django's"
+                        " parse_datetime reads it; a space where an offset's `+` should be is read"
+                        " as `+`. Unparsable: 400.",
+                        required=True,
+                    ),
+                ],
+                responses={
+                    "200": _json(_ref("V2HistoricScoreResponse"), "The score at that moment."),
+                    "400": _error(
+                        "`created_at` is empty or cannot be read.",
+                        CREATED_AT_REQUIRED,
+                        INVALID_CREATED_AT,
+                    ),
+                    "401": API_KEY_401,
+                    "403": _error("The key lacks historical_endpoint.", NO_PERMISSION),
+                    "404": _json(
+                        {"anyOf": [_detail(NO_COMMUNITY), no_score]},
+                        "No community of the key's account has this id, or no score event is"
+                        " that old.",
+                    ),
+                    "422": _validation("scorer_id is not an integer, or created_at is missing."),
+                    "500": _error(
+                        "The stored event cannot be represented as a score.", INTERNAL_SERVER_ERROR
+                    ),
+                    "429": _rate_limited(),
+                    "503": _unavailable(),
+                },
+            )
+        },
+        "/v2/stamps/metadata": {
+            "get": _operation(
+                "v2_stamp_metadata",
+                "Every stamp the Passport app offers, by platform",
+                tag="public",
+                security=API_KEY,
+                description="PASSPORT_PUBLIC_URL's stampMetadata.json with icons resolved against"
+                " it, fetched within 2 s and kept for an hour per process; when a refresh fails"
+                " the last copy is served.",
+                responses={
+                    "200": _json(
+                        {"type": "array", "items": _ref("StampPlatform")}, "In the source's order."
+                    ),
+                    "401": API_KEY_401,
+                    "500": _error(
+                        "The document cannot be fetched or read, and there is no copy.",
+                        METADATA_FETCH_FAILED,
+                    ),
+                    "429": _rate_limited(),
+                    "503": _unavailable(),
+                },
+            )
+        },
+        "/v2/stamps/{address}": {
+            "get": _operation(
+                "v2_stamps",
+                "The address's stamps, newest first, in cursor pages",
+                tag="public",
+                security=API_KEY,
+                description="Every cached stamp that is not soft-deleted (revoked ones included)."
+                " `next` and `prev` link back to this route with the reference's cursor tokens.",
+                parameters=[
+                    ADDRESS,
+                    _query(
+                        "token",
+                        {"type": "string"},
+                        "A cursor from a `next` or `prev` link (either service's); a malformed"
+                        " one is 400.",
+                    ),
+                    _query(
+                        "limit",
+                        {"type": "integer", "default": 1000},
+                        "Items per page, 0 to 1000 (else 400).",
+                    ),
+                    _query(
+                        "include_metadata",
+                        {"type": "boolean", "default": False},
+                        "Attach each provider's stamp metadata (null when the document has none).",
+                    ),
+                ],
+                responses={
+                    "200": _json(_ref("StampPage"), "One page."),
+                    "400": _error(
+                        "The limit is over 1000 or negative (checked first), the address is not"
+                        " `0x` and 40 hex digits, or the token is malformed.",
+                        INVALID_LIMIT,
+                        INVALID_ADDRESS,
+                        INVALID_TOKEN,
+                    ),
+                    "401": API_KEY_401,
+                    "422": _validation(
+                        "limit is not an integer or include_metadata not a boolean."
+                    ),
+                    "500": _error(
+                        "Metadata was asked for and cannot be fetched, and there is no copy.",
+                        patterns=(f"^{METADATA_FETCH_FAILED} for provider ",),
+                    ),
+                    "429": _rate_limited(),
+                    "503": _unavailable(),
+                },
+            )
+        },
+    }
 
 
 def _ceramic_routes() -> dict[str, JsonObject]:
@@ -1135,6 +1383,7 @@ def build() -> JsonObject:
             )
         },
         "/v2/stamps/{scorer_id}/score/{address}": {"get": _v2_score()},
+        **_v2_read_routes(),
         **_ceramic_routes(),
         **_embed_routes(),
         **_internal_routes(),

@@ -10,6 +10,7 @@ Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -21,13 +22,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pg8000.native
 from pg8000.native import identifier
 
-from tools import seed
+from tools import local_site, seed
 from tools.demo_data import DEMO_ADDRESS, seed_demo
 from tools.mint_token import mint
 from tools.pgcluster import EphemeralCluster, apply_schema
@@ -117,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     own_cluster = not env.get("DATABASE_URL")
     server: subprocess.Popen[bytes] | None = None
     store: EphemeralRedis | None = None
+    site = contextlib.ExitStack()
     try:
+        if not env.get("PASSPORT_PUBLIC_URL"):
+            # The stamp metadata route reads PASSPORT_PUBLIC_URL's stampMetadata.json.
+            env["PASSPORT_PUBLIC_URL"] = site.enter_context(local_site.serving())
         banner = _prepare_database(cluster, env) if own_cluster else []
         if args.ratelimit:
             store = EphemeralRedis()
@@ -144,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster.stop()
         if store is not None:
             store.destroy()
+        site.close()
     return 0
 
 
@@ -207,6 +214,9 @@ def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[st
         }
     )
     score_path = f"/v2/stamps/{demo.community_id}/score/{demo.address}"
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    key_header = f"-H 'X-API-Key: {demo.api_key}'"
+    metadata_url = urljoin(env["PASSPORT_PUBLIC_URL"], "stampMetadata.json")
     return [
         "",
         "Demo data (printed once; every `make run` makes a new database):",
@@ -217,7 +227,14 @@ def _prepare_database(cluster: EphemeralCluster, env: dict[str, str]) -> list[st
         f"  bearer token:    {token}",
         "",
         "Score the demo address:",
-        f"  curl -s -H 'X-API-Key: {demo.api_key}' {{base_url}}{score_path}",
+        f"  curl -s {key_header} {{base_url}}{score_path}",
+        "Its score as it stood at a moment (after scoring it once):",
+        f"  curl -s {key_header} '{{base_url}}{score_path}/history?created_at={tomorrow}'",
+        "Its stamps, two per page (follow `next`), with their metadata:",
+        f"  curl -s {key_header} '{{base_url}}/v2/stamps/{demo.address}"
+        "?limit=2&include_metadata=true'",
+        f"Every stamp's metadata (from {metadata_url}):",
+        f"  curl -s {key_header} {{base_url}}/v2/stamps/metadata",
         "Its stored score, as the passport app reads it (ceramic-cache, bearer token):",
         f"  curl -s -H 'Authorization: Bearer {token}' "
         f"{{base_url}}/ceramic-cache/score/{demo.address}",

@@ -145,6 +145,7 @@ def create_api_key(
     revoked: bool = False,
     expiry_date: datetime | None = None,
     read_scores: bool = True,
+    historical_endpoint: bool = False,
 ) -> ApiKey:
     """A djangorestframework-api-key style key: 8-char prefix, '.', 32-char secret."""
     if key is None:
@@ -159,7 +160,8 @@ def create_api_key(
         " expiry_date, account_id, rate_limit, create_scorers, read_scores, submit_passports,"
         " analysis_rate_limit, historical_endpoint, embed_rate_limit, hashed_key_sha256)"
         " VALUES (:id, :prefix, :hashed_key, now(), :name, :revoked, :expiry_date, :account_id,"
-        " '125/15m', false, :read_scores, true, '15/15m', false, '125/15m', :sha256)",
+        " '125/15m', false, :read_scores, true, '15/15m', :historical_endpoint, '125/15m',"
+        " :sha256)",
         id=key_id,
         prefix=prefix,
         hashed_key=hashed_key,
@@ -168,6 +170,7 @@ def create_api_key(
         expiry_date=expiry_date,
         account_id=account_id,
         read_scores=read_scores,
+        historical_endpoint=historical_endpoint,
         sha256=sha256,
     )
     return ApiKey(key=key, id=key_id, prefix=prefix)
@@ -207,5 +210,29 @@ def add_cached_stamp(
             proof_value=credential.get("proof", {}).get("proofValue", ""),
             source_app=source_app,
             source_scorer_id=source_scorer_id,
+        )[0][0]
+    )
+
+
+def add_event(
+    conn: pg8000.native.Connection,
+    *,
+    address: str,
+    community_id: int | None,
+    data: Any,
+    created_at: datetime,
+    action: str = "SCU",
+) -> int:
+    """A registry_event row (SCU: the score history's source)."""
+    return int(
+        conn.run(
+            "INSERT INTO registry_event (action, address, created_at, data, community_id)"
+            " VALUES (:action, :address, :created_at, CAST(:data AS jsonb), :community_id)"
+            " RETURNING id",
+            action=action,
+            address=address,
+            created_at=created_at,
+            data=_json(data),
+            community_id=community_id,
         )[0][0]
     )

@@ -30,6 +30,7 @@ class AuthenticatedKey:
     prefix: str
     # The key's `rate_limit` ("125/15m", ...; "" and NULL mean unlimited), for the limiter.
     rate_limit: str | None = None
+    historical_endpoint: bool = False
 
 
 class ApiKeyRejected(InvalidApiKey):
@@ -115,5 +116,9 @@ def authenticate(
     if needs_migration:
         api_keys.store_sha256(tx, row.id, sha256_form(key))
     return AuthenticatedKey(
-        key_id=row.id, account_id=row.account_id, prefix=row.prefix, rate_limit=row.rate_limit
+        key_id=row.id,
+        account_id=row.account_id,
+        prefix=row.prefix,
+        rate_limit=row.rate_limit,
+        historical_endpoint=row.historical_endpoint,
     )

@@ -1,4 +1,4 @@
-"""account_accountapikeyanalytics: one row per v2 score request made with a resolvable key."""
+"""account_accountapikeyanalytics: one row per v2 API-key request made with a resolvable key."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class AnalyticsRow:
     response: str | None
     error: str | None
     status_code: int
+    # The read routes never store their answer (`track_apikey_usage(track_response=False)`).
+    response_skipped: bool = False
 
 
 def record(tx: Transaction, row: AnalyticsRow) -> None:
@@ -34,7 +36,8 @@ def record(tx: Transaction, row: AnalyticsRow) -> None:
                 " base_path, error, headers, path_segments, payload, query_params, response,"
                 " response_skipped, status_code) VALUES (now(), :path, :api_key_id, NULL,"
                 " :error, CAST(:headers AS jsonb), CAST(:path_segments AS jsonb), NULL,"
-                " CAST(:query_params AS jsonb), CAST(:response AS jsonb), false, :status_code)",
+                " CAST(:query_params AS jsonb), CAST(:response AS jsonb), :response_skipped,"
+                " :status_code)",
                 path=row.path,
                 api_key_id=row.api_key_id,
                 error=row.error,
@@ -43,6 +46,7 @@ def record(tx: Transaction, row: AnalyticsRow) -> None:
                 query_params=dumps(row.query_params),
                 # The reference stores the serialised response as a JSON *string* value.
                 response=None if row.response is None else dumps(row.response),
+                response_skipped=row.response_skipped,
                 status_code=row.status_code,
             )
     except DatabaseError:

@@ -19,6 +19,7 @@ class ApiKeyRow:
     account_id: int
     read_scores: bool
     rate_limit: str | None
+    historical_endpoint: bool
 
 
 def find_by_prefix(tx: Transaction, prefix: str) -> ApiKeyRow | None:
@@ -26,7 +27,8 @@ def find_by_prefix(tx: Transaction, prefix: str) -> ApiKeyRow | None:
     # attempt can still be attributed to the key in the analytics table.
     row = tx.one(
         "SELECT id, prefix, hashed_key, hashed_key_sha256, revoked, expiry_date, account_id,"
-        " read_scores, rate_limit FROM account_accountapikey WHERE prefix = :prefix",
+        " read_scores, rate_limit, historical_endpoint FROM account_accountapikey"
+        " WHERE prefix = :prefix",
         prefix=prefix,
     )
     return ApiKeyRow(*row) if row else None

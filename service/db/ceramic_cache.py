@@ -64,6 +64,62 @@ def current_stamps(tx: Transaction, address: str, *, v1_only: bool = True) -> li
     return [CacheEntry(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class ListedStamp:
+    id: int
+    provider: str
+    # The credential as PostgreSQL renders jsonb: `json.dumps`'s separators and key order, so it
+    # goes into the answer as it is, without a parse and a re-serialisation per row.
+    stamp_json: str
+
+
+@dataclass(frozen=True)
+class StampPage:
+    """Rows by id descending, and whether older (`has_more`) or newer (`has_prev`) rows exist."""
+
+    rows: list[ListedStamp]
+    has_more: bool
+    has_prev: bool
+
+
+_PAGE_SQL = (
+    "WITH page AS (SELECT id, provider, stamp FROM ceramic_cache_ceramiccache"
+    " WHERE address = :address AND deleted_at IS NULL{bound} ORDER BY id {order} LIMIT :limit)"
+    " SELECT p.id, p.provider, CAST(p.stamp AS text),"
+    " EXISTS (SELECT 1 FROM ceramic_cache_ceramiccache c WHERE c.address = :address"
+    "  AND c.deleted_at IS NULL AND c.id < (SELECT min(id) FROM page)),"
+    " EXISTS (SELECT 1 FROM ceramic_cache_ceramiccache c WHERE c.address = :address"
+    "  AND c.deleted_at IS NULL AND c.id > (SELECT max(id) FROM page))"
+    " FROM page p ORDER BY p.id DESC"
+)
+_FIRST_PAGE = _PAGE_SQL.format(bound="", order="DESC")
+_OLDER_PAGE = _PAGE_SQL.format(bound=" AND id < :cursor_id", order="DESC")
+_NEWER_PAGE = _PAGE_SQL.format(bound=" AND id > :cursor_id", order="ASC")
+
+
+def stamp_page(
+    tx: Transaction, address: str, *, older_than: int | None, newer_than: int | None, limit: int
+) -> StampPage:
+    """One page of the address's rows that are not soft-deleted, of every type, revoked or not
+    (the stamps list's rows, public-api.md §2.1), in one round trip. `newer_than` takes the
+    `limit` rows just above the id, as the reference's `prev` does."""
+    params: dict[str, Any] = {"address": address, "limit": limit}
+    if older_than is not None:
+        sql, params["cursor_id"] = _OLDER_PAGE, older_than
+    elif newer_than is not None:
+        sql, params["cursor_id"] = _NEWER_PAGE, newer_than
+    else:
+        sql = _FIRST_PAGE
+    result = tx.run(sql, **params)
+    if not result:
+        return StampPage([], has_more=False, has_prev=False)
+    return StampPage(
+        [ListedStamp(*row[:3]) for row in result],
+        has_more=bool(result[0][3]),
+        has_prev=bool(result[0][4]),
+    )
+
+
 def soft_delete(
     tx: Transaction,
     address: str,

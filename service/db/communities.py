@@ -57,6 +57,20 @@ def find_by_id(tx: Transaction, community_id: int) -> Community | None:
     return Community(*row) if row else None
 
 
+def find_owned_by_id(tx: Transaction, community_id: int, account_id: int) -> Community | None:
+    """By primary key only (the history route never consults `external_scorer_id`); soft-deleted
+    communities still match."""
+    if not fits_bigint(community_id):
+        return None
+    row = tx.one(
+        f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
+        " WHERE id = :id AND account_id = :account_id",
+        id=community_id,
+        account_id=account_id,
+    )
+    return Community(*row) if row else None
+
+
 def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
     """One round trip: the scorer's type picks the child table; customization weights ride along."""
     row = tx.one(

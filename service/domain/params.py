@@ -7,6 +7,7 @@ from pydantic import TypeAdapter, ValidationError
 from service.errors import NotFound, ValidationFailed
 
 _INT = TypeAdapter(int)
+_BOOL = TypeAdapter(bool)
 
 # Postgres bigint bounds: ids outside them cannot match any row.
 BIGINT_MIN = -(2**63)
@@ -17,6 +18,17 @@ def parse_int(value: str, *, loc: list[str | int]) -> int:
     """Accepts what pydantic's lax int accepts ("007", " 7", "1.0", "1_000", "-3")."""
     try:
         return _INT.validate_python(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        raise ValidationFailed(
+            [{"type": e["type"], "loc": [*loc, *e["loc"]], "msg": e["msg"]} for e in errors]
+        ) from None
+
+
+def parse_bool(value: str, *, loc: list[str | int]) -> bool:
+    """Accepts what pydantic's lax bool accepts (true/false, 1/0, yes/no, on/off, t/f, y/n)."""
+    try:
+        return _BOOL.validate_python(value)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         raise ValidationFailed(

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import falcon
 
 from service import human_points, telemetry
 from service.auth import api_key
-from service.db import analytics, communities
+from service.db import communities
 from service.db.connection import Database, Transaction
 from service.domain.addresses import normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
-from service.errors import ApiError, InternalError, NotFound, ValidationFailed
+from service.errors import ApiError, InternalError, NotFound
 from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
 from service.rate_limiter import RateLimiter
 from service.settings import Settings
+from service.v2_access import authenticate_v2_request, record_usage
 
 log = logging.getLogger("service.v2_score")
-
-# Headers whose values never reach the analytics table.
-_MASKED_HEADERS = frozenset({"x-api-key", "cookie", "authorization"})
 
 NO_SCORER = "No scorer matches the given criteria."
 
@@ -59,36 +55,33 @@ class V2ScoreResource:
         """Runs the request in one transaction; a 4xx outcome is returned, not raised, so that
         its analytics row commits before the error is answered."""
         with self._db.transaction() as tx:
-            key = api_key.presented_key(
-                req.get_header,
-                demo_key=self._settings.demo_api_key,
-                demo_aliases=self._settings.demo_api_key_aliases,
-            )
             with telemetry.span("scoring.auth"):
                 try:
-                    auth = api_key.authenticate(tx, key, now=now, require_read_scores=True)
-                except api_key.ApiKeyRejected as rejected:
-                    self._record(tx, req, rejected.key_id, response=None, error=rejected)
-                    return {}, rejected
-            return self._score(tx, req, auth, scorer_id, address, now)
+                    auth = authenticate_v2_request(
+                        tx,
+                        req,
+                        settings=self._settings,
+                        now=now,
+                        response_skipped=False,
+                        require_read_scores=True,
+                        # 422 comes before the view in the reference: never in analytics.
+                        checks=lambda _: _scorer_id(scorer_id),
+                        limiter=self._limiter,
+                    )
+                except ApiError as refused:
+                    return {}, refused
+            return self._score(tx, req, auth, _scorer_id(scorer_id), address, now)
 
     def _score(
         self,
         tx: Transaction,
         req: falcon.Request,
         auth: api_key.AuthenticatedKey,
-        scorer_id: str,
+        numeric_id: int,
         address: str,
         now: datetime,
     ) -> tuple[dict[str, Any], ApiError | None]:
         try:
-            # 422 comes before the view in the reference, so it is never recorded in analytics.
-            numeric_id = parse_int(scorer_id, loc=["path", "scorer_id"])
-        except ValidationFailed as invalid:
-            return {}, invalid
-        try:
-            # The reference's first statement (§4.5): a 429 is recorded and nothing is scored.
-            self._limiter.check(req, auth)
             lookup_id = str(numeric_id)
             if numeric_id < 0:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".
@@ -101,7 +94,7 @@ class V2ScoreResource:
                 tx, community=community, address=normalized, settings=self._settings, now=now
             )
             points, possible = (None, None)
-            # ADR-0006: points only on request (exactly "true"), when reporting is on and the
+            # Decision 7: points only on request (exactly "true"), when reporting is on and the
             # community is in the program; otherwise both members are null.
             if req.get_param("include_human_points") == "true":
                 points, possible = human_points.points_payload(
@@ -123,36 +116,8 @@ class V2ScoreResource:
         response: dict[str, Any] | None,
         error: ApiError | None,
     ) -> None:
-        if not self._settings.ff_api_analytics:
-            return
-        analytics.record(
-            tx,
-            analytics.AnalyticsRow(
-                api_key_id=key_id,
-                path=req.path,
-                path_segments=req.path.split("/")[1:],
-                query_params=parse_qs(req.query_string, keep_blank_values=True),
-                headers=request_headers_for_analytics(req),
-                # pydantic's model_dump_json: compact separators, non-ASCII kept as is.
-                response=None
-                if response is None
-                else json.dumps(response, separators=(",", ":"), ensure_ascii=False),
-                error=None if error is None else str(error),
-                status_code=200 if error is None else int(error.status.split()[0]),
-            ),
-        )
+        record_usage(tx, req, self._settings, key_id, error=error, response=response)
 
 
-def request_headers_for_analytics(req: falcon.Request) -> dict[str, str]:
-    """`dict(request.headers)` as Django builds it from the WSGI environ, secrets masked."""
-    headers: dict[str, str] = {}
-    for name, value in req.env.items():
-        if name.startswith("HTTP_"):
-            raw = name[5:]
-        elif name in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            raw = name
-        else:
-            continue
-        title = "-".join(part.capitalize() for part in raw.split("_"))
-        headers[title] = "***" if title.lower() in _MASKED_HEADERS else str(value)
-    return headers
+def _scorer_id(scorer_id: str) -> int:
+    return parse_int(scorer_id, loc=["path", "scorer_id"])

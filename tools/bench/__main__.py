@@ -23,12 +23,14 @@ from pathlib import Path
 
 import pg8000.native
 
+from tools import local_site
 from tools.bench import (
     cold_start,
     http_latency,
     in_process,
     micro,
     rate_limit,
+    read_routes,
     stages,
     statements,
     throughput,
@@ -109,6 +111,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         _progress("seeding a community, an API key and passports of signed stamps")
         world = build_world(conn, database_url)
         env = world.server_env(os.environ)
+        env["PASSPORT_PUBLIC_URL"] = stack.enter_context(local_site.serving())
 
         server = LocalServer(env, workers, workdir / "server.log")
         stack.callback(server.stop)
@@ -127,6 +130,10 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
             max_requests=2000,
         )
         first_scores = http_latency.measure_first_scores(world, server)
+        _progress("1b. the read routes over HTTP: score history, a stamps page, metadata")
+        reads = read_routes.measure(
+            world, server, seconds_per_route=latency_seconds, min_requests=100
+        )
         _progress(f"2. throughput, {duration:.0f} s per client count")
         rates = throughput.measure(world, server, conn, seconds=duration)
         server.stop()
@@ -175,6 +182,7 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         latency=latency,
         health_http=health,
         first_scores=first_scores,
+        read_routes=reads,
         throughput=rates,
         micro=micro_result,
         cold_start=cold,

@@ -130,6 +130,7 @@ def _key_row(*, hashed_key: str, sha256: bool = False) -> ApiKeyRow:
         account_id=1,
         read_scores=True,
         rate_limit="125/15m",
+        historical_endpoint=False,
     )
 
 

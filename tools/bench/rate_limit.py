@@ -113,7 +113,7 @@ def _time_requests(
         settings = Settings.from_env(env)
         db = Database(settings.database)
         limiter = RateLimiter(settings)
-        client = falcon.testing.TestClient(create_app(settings, db, limiter))
+        client = falcon.testing.TestClient(create_app(settings, db, limiter=limiter))
         closers += [db.close, limiter.close]
         clients.append(_scorer(client, world, address))
     try:

@@ -12,6 +12,7 @@ from tools.bench.in_process import InProcessTiming
 from tools.bench.micro import PBKDF2_ITERATIONS, MicroResult
 from tools.bench.profiles import Profile, Share
 from tools.bench.rate_limit import UNREACHED_RATE, RateLimitResult
+from tools.bench.read_routes import ReadRouteResult
 from tools.bench.stages import OUTSIDE, Breakdown
 from tools.bench.statements import StatementCounts
 from tools.bench.stats import Latency
@@ -57,6 +58,7 @@ class Results:
     latency: Sequence[LatencyResult]
     health_http: Latency  # GET /health over HTTP: the HTTP layer alone
     first_scores: Sequence[FirstScoreResult]
+    read_routes: Sequence[ReadRouteResult]
     throughput: Sequence[ThroughputResult]
     micro: MicroResult
     cold_start: ColdStartResult
@@ -138,6 +140,17 @@ def checks(results: Results) -> list[Check]:
                 f"1. v2 first scoring over HTTP (stamps new to the server), {first.stamps} "
                 f"stamps, p50 / max of {first.latency.count}",
                 f"{ms(first.latency.p50)} / {ms(first.latency.maximum)}",
+                "—",
+                None,
+            )
+        )
+    for read in results.read_routes:
+        rows.append(
+            Check(
+                "",
+                f"1b. v2 {read.route} over HTTP, p50 / p99 of {read.latency.count}",
+                f"{ms(read.latency.p50)} / {ms(read.latency.p99)}"
+                + (f", {read.errors} errors" if read.errors else ""),
                 "—",
                 None,
             )

@@ -28,6 +28,8 @@ FIRST_SCORE_PASSPORTS = {5: 20, 25: 20}
 PROVIDERS = tuple(f"BenchProvider{index:02d}" for index in range(max(STAMP_COUNTS)))
 # Every provider weighs 1, so an N-stamp passport scores N; 5 and more pass.
 THRESHOLD = "4.5"
+# Cached stamps of the address whose first stamps-list page is measured: a full page.
+STAMPS_PAGE_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class World:
     # stamp count -> addresses that are each scored once, by the first-scoring latency run
     first_score_addresses: Mapping[int, tuple[str, ...]]
     credentials: Mapping[str, list[dict[str, Any]]]
+    # an address with STAMPS_PAGE_ITEMS cached stamps, for the stamps list
+    stamps_page_address: str
 
     @property
     def issuer_did(self) -> str:
@@ -52,6 +56,13 @@ class World:
 
     def score_path(self, address: str) -> str:
         return f"/v2/stamps/{self.community_id}/score/{address}"
+
+    def history_path(self, address: str) -> str:
+        # Any later moment answers from the newest event, like a client asking about "now".
+        return f"{self.score_path(address)}/history?created_at=2999-01-01T00:00:00Z"
+
+    def stamps_path(self, address: str) -> str:
+        return f"/v2/stamps/{address}?limit={STAMPS_PAGE_ITEMS}"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -94,6 +105,7 @@ _SERVICE_VARIABLES = frozenset(
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
         "CELERY_BROKER_URL",
+        "PASSPORT_PUBLIC_URL",
     }
 )
 
@@ -121,7 +133,9 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
             conn, account_id=account_id, scorer_id=scorer_id, name=f"Bench {run_token}"
         )
         # Production keys have been migrated to the SHA-256 fast path by their first request.
-        key = seed.create_api_key(conn, account_id=account_id, name="bench", with_sha256=True)
+        key = seed.create_api_key(
+            conn, account_id=account_id, name="bench", with_sha256=True, historical_endpoint=True
+        )
 
         credentials: dict[str, list[dict[str, Any]]] = {}
 
@@ -148,6 +162,8 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
             count: tuple(passport(f"first-{count}-{index}", count) for index in range(passports))
             for count, passports in FIRST_SCORE_PASSPORTS.items()
         }
+        stamps_page = _address(run_token, "stamps-page")
+        _cache_copies(conn, address=stamps_page, issuer_key=issuer_key, now=now)
         conn.run("COMMIT")
     except BaseException:
         conn.run("ROLLBACK")
@@ -162,6 +178,7 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
         statement_addresses=statements,
         first_score_addresses=first_scores,
         credentials=credentials,
+        stamps_page_address=stamps_page,
     )
 
 
@@ -184,6 +201,23 @@ def _cache_stamps(
             conn, address=address, credential=credential, source_scorer_id=community_id
         )
     return signed
+
+
+def _cache_copies(
+    conn: pg8000.native.Connection, *, address: str, issuer_key: str, now: datetime
+) -> None:
+    """STAMPS_PAGE_ITEMS rows carrying one real signed credential (the stamps list only reads
+    them back), each under its own provider name as the one-live-row-per-provider index needs."""
+    [credential] = sign_stamps(issuer_key=issuer_key, address=address, count=1, now=now)
+    conn.run(
+        "INSERT INTO ceramic_cache_ceramiccache (address, provider, stamp, created_at, updated_at,"
+        " type, deleted_at, compose_db_save_status, compose_db_stream_id, proof_value)"
+        " SELECT :address, 'BenchListed' || n, CAST(:stamp AS jsonb), now(), now(), 1, NULL,"
+        " 'pending', '', 'bench-listed-' || n FROM generate_series(1, :count) AS n",
+        address=address,
+        stamp=json.dumps(credential),
+        count=STAMPS_PAGE_ITEMS,
+    )
 
 
 def sign_stamps(

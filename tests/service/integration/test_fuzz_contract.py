@@ -13,6 +13,8 @@ test database, is passed to each call instead.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pg8000.native
@@ -22,7 +24,8 @@ import schemathesis
 from service.app import create_app
 from service.db.connection import Database
 from service.settings import Settings
-from tests.service.support import ceramic, fuzz
+from service.stamp_metadata_source import StampMetadataSource
+from tests.service.support import ceramic, fuzz, metadata_server
 from tests.service.support import scenario as sc
 from tools import seed
 from tools.openapi_document import DOCUMENT_PATH
@@ -71,12 +74,14 @@ def settings_env(settings_env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def transport(request: pytest.FixtureRequest) -> dict[str, Any]:
+def transport(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """How each case is sent: to the live server, or to the app built on the test database with
-    the ceramic-cache community (CERAMIC_CACHE_SCORER_ID), its key, and signed stamps cached for
-    the address the bearer token names."""
+    the ceramic-cache community (CERAMIC_CACHE_SCORER_ID), its key (history included), signed
+    stamps cached for the address the bearer token names, a score event for the history, and a
+    stamp metadata source."""
     if LIVE_URL:
-        return {"base_url": LIVE_URL}
+        yield {"base_url": LIVE_URL}
+        return
     conn: pg8000.native.Connection = request.getfixturevalue("clean_db")
     settings: Settings = request.getfixturevalue("settings")
     db: Database = request.getfixturevalue("db")
@@ -88,10 +93,20 @@ def transport(request: pytest.FixtureRequest) -> dict[str, Any]:
         salt=sc.API_KEY_SALT,
         pbkdf2_iterations=1000,
         with_sha256=True,
+        historical_endpoint=True,
     )
     for provider in ("Google", "Github", "Twitter"):
         ceramic.cache_row(conn, provider)
-    return {"app": create_app(settings, db)}
+    seed.add_event(
+        conn,
+        address=sc.ADDRESS,
+        community_id=ceramic.SCORER_ID,
+        data={"score": "1", "evidence": {"rawScore": "3.5", "threshold": "2.5"}},
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    with metadata_server.running() as source:
+        metadata = StampMetadataSource(source.base_url)
+        yield {"app": create_app(settings, db, metadata=metadata)}
 
 
 @schema.parametrize()

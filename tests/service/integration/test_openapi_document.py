@@ -16,6 +16,7 @@ from werkzeug.test import Client, TestResponse
 
 from service.app import create_app
 from service.db.connection import Database
+from service.routes import DOCUMENTED_TEMPLATES
 from service.settings import Settings
 from tests.service.support import scenario as sc
 from tools import openapi_document
@@ -29,10 +30,10 @@ def app(settings: Settings, db: Database) -> falcon.App[falcon.Request, falcon.R
 
 
 def served_operations(app: falcon.App[falcon.Request, falcon.Response]) -> set[tuple[str, str]]:
-    """(method, template) of every responder the app registered itself; Falcon's defaults
-    (OPTIONS, 405) are marked internal and left out."""
+    """(method, template) of every responder the app registered itself, under the template its
+    description uses; Falcon's defaults (OPTIONS, 405) are marked internal and left out."""
     return {
-        (method.method, route.path)
+        (method.method, DOCUMENTED_TEMPLATES.get(route.path, route.path))
         for route in falcon.inspect.inspect_routes(app)
         for method in route.methods
         if not method.internal

@@ -113,7 +113,7 @@ def make_world(
         limiter = RateLimiter(settings, clock=clock, meter_provider=meter_provider)
         limiters.append(limiter)
         world = sc.build(clean_db)
-        world.client = falcon.testing.TestClient(create_app(settings, db, limiter))
+        world.client = falcon.testing.TestClient(create_app(settings, db, limiter=limiter))
         return world
 
     yield build

@@ -1,0 +1,100 @@
+"""The Passport app's stamp metadata document (public-api.md §3): validated into the reference's
+`StampDisplayResponse` shape, icons resolved against PASSPORT_PUBLIC_URL, and the per-provider
+view the stamps list attaches to its items (§2.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+from pydantic import BaseModel, ValidationError
+
+from service.errors import InternalError
+
+FETCH_FAILED = "Error fetching external stamp metadata"
+
+
+class MetadataUnavailable(InternalError):
+    detail = FETCH_FAILED
+
+
+class ProviderMetadataUnavailable(InternalError):
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"{FETCH_FAILED} for provider {provider}")
+
+
+class UnusableMetadata(ValueError):
+    """The document is not a list of platforms of the reference's shape."""
+
+
+class _Stamp(BaseModel):
+    name: str
+    description: str
+    hash: str
+
+
+class _Group(BaseModel):
+    name: str
+    stamps: list[_Stamp]
+
+
+class _Platform(BaseModel):
+    # Extra keys of the source (`website`, `isEVM`, ...) are dropped, as the reference does.
+    id: str
+    icon: str
+    name: str
+    description: str
+    connectMessage: str
+    groups: list[_Group]
+
+
+@dataclass(frozen=True)
+class StampMetadata:
+    platforms: list[dict[str, Any]]
+    by_provider: dict[str, dict[str, Any]]
+
+
+def read_document(document: Any, public_url: str) -> StampMetadata:
+    """Raises UnusableMetadata when any element misses a required key or has a wrong type: the
+    reference then fails the whole fetch."""
+    if not isinstance(document, list):
+        raise UnusableMetadata("the document is not a list")
+    platforms: list[_Platform] = []
+    for element in document:
+        if not isinstance(element, dict) or not isinstance(element.get("icon"), str):
+            raise UnusableMetadata("a platform without a string icon")
+        try:
+            platforms.append(
+                _Platform.model_validate({**element, "icon": urljoin(public_url, element["icon"])})
+            )
+        except (ValidationError, ValueError) as exc:
+            raise UnusableMetadata(str(exc)) from None
+    return StampMetadata(
+        platforms=[platform.model_dump() for platform in platforms],
+        by_provider=_by_provider(platforms),
+    )
+
+
+def _by_provider(platforms: list[_Platform]) -> dict[str, dict[str, Any]]:
+    """Stamp name → its item metadata, keys in the reference's response-model order; a name
+    listed twice keeps its last entry."""
+    view: dict[str, dict[str, Any]] = {}
+    for platform in platforms:
+        summary = {
+            "id": platform.id,
+            "icon": platform.icon,
+            "name": platform.name,
+            "description": platform.description,
+            "connectMessage": platform.connectMessage,
+        }
+        for group in platform.groups:
+            for stamp in group.stamps:
+                view[stamp.name] = {
+                    "group": group.name,
+                    "platform": summary,
+                    "name": stamp.name,
+                    "description": stamp.description,
+                    "hash": stamp.hash,
+                }
+    return view
