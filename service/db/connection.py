@@ -1,7 +1,7 @@
 """One PostgreSQL connection per thread, one transaction per request.
 
-A Lambda container and a gunicorn sync worker each run one thread, so this is one connection per
-process there; threaded callers (tests, a threaded server) get one each. Connections open lazily,
+A Lambda container runs one thread, so this is one connection per container there; the request
+threads of `python -m service` (and of tests) get one each. Connections open lazily,
 are reopened when the server has dropped them, and never sit idle inside a transaction: every
 `transaction()` ends in COMMIT or ROLLBACK before it returns.
 """

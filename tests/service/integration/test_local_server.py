@@ -1,8 +1,11 @@
-"""`python -m service` as it is run outside Lambda, started here on a free port: chunked bodies."""
+"""`python -m service` as it is run outside Lambda, started here on a free port: chunked bodies,
+slow clients, and the requests that never reach the app."""
 
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import pg8000.native
@@ -10,9 +13,11 @@ import pytest
 
 from tests.service.support.internal_rows import INTERNAL_TOKEN
 from tests.service.support.local_server import (
+    HOST,
     Answer,
     ServiceProcess,
     exchange,
+    parse_answer,
     request,
     running,
 )
@@ -92,3 +97,96 @@ def test_broken_chunk_framing_is_a_400_json_answer(server: ServiceProcess) -> No
 
     assert answer.status == 400
     assert isinstance(detail(answer), str)
+
+
+# --- slow clients ---------------------------------------------------------------------------
+
+
+def half_sent_request(port: int) -> socket.socket:
+    sock = socket.create_connection((HOST, port), timeout=5)
+    sock.sendall(b"GET /hea")
+    return sock
+
+
+def still_open(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True  # nothing to read, and not closed
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def test_two_half_sent_requests_do_not_stall_the_server(server: ServiceProcess) -> None:
+    slow = [half_sent_request(server.port) for _ in range(2)]
+    try:
+        time.sleep(0.5)  # let the workers pick both connections up
+
+        answer = exchange(server.port, request("GET", "/health"), timeout_s=8)
+
+        assert answer.status == 200
+        assert answer.body == b"OK"
+        # Answered while both slow clients were still connected, not after they were dropped.
+        assert [still_open(sock) for sock in slow] == [True, True]
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_many_idle_and_half_sent_connections_do_not_stall_the_server(
+    server: ServiceProcess,
+) -> None:
+    idle = [socket.create_connection((HOST, server.port), timeout=5) for _ in range(8)]
+    slow = [half_sent_request(server.port) for _ in range(2)]
+    try:
+        answer = exchange(server.port, request("GET", "/health"), timeout_s=8)
+
+        assert answer.status == 200
+    finally:
+        for sock in idle + slow:
+            sock.close()
+
+
+@pytest.fixture(scope="module")
+def impatient_server(
+    database_url: str,
+    admin_conn: pg8000.native.Connection,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServiceProcess]:
+    log_path = tmp_path_factory.mktemp("impatient") / "server.log"
+    with running(database_url, log_path, "--read-timeout", "1") as server:
+        yield server
+
+
+def test_a_request_left_unfinished_past_the_read_timeout_is_dropped(
+    impatient_server: ServiceProcess,
+) -> None:
+    sock = half_sent_request(impatient_server.port)
+    sock.settimeout(10)
+    with sock:
+        try:
+            closed = sock.recv(1024) == b""
+        except ConnectionResetError:
+            closed = True
+
+    assert closed
+
+
+def test_a_body_left_unfinished_past_the_read_timeout_is_408(
+    impatient_server: ServiceProcess,
+) -> None:
+    raw = request(
+        "POST", "/internal/check-revocations", headers=INTERNAL, body=b'{"proof_values": []}'
+    )
+    with socket.create_connection((HOST, impatient_server.port), timeout=10) as sock:
+        sock.sendall(raw[:-5])  # all but the end of the body
+        received = bytearray()
+        while chunk := sock.recv(65536):
+            received.extend(chunk)
+
+    answer = parse_answer(bytes(received))
+    assert answer.status == 408
+    assert detail(answer) == "Request body not received in time"
