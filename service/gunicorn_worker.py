@@ -11,9 +11,12 @@ import socket
 import struct
 from typing import Any
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
 DEFAULT_READ_TIMEOUT_S = 10.0
+# How long a thread waits for the first bytes of a new connection before handing it back to the
+# worker's poller (gunicorn waits 5 s, so a few idle connections would hold every thread).
+FIRST_BYTES_WAIT_S = 0.1
 
 
 def server_options(read_timeout_s: float = DEFAULT_READ_TIMEOUT_S) -> dict[str, Any]:
@@ -38,6 +41,10 @@ class ScorerWorker(ThreadWorker):  # type: ignore[misc]
         timeval = _timeval(self.read_timeout_s)
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        if not conn.initialized and not conn.wait_for_data(FIRST_BYTES_WAIT_S):
+            # Connected but silent: the poller watches it (and closes it after the keep-alive
+            # time) without holding a thread.
+            return _DEFER
         return super().handle(conn)
 
 
