@@ -190,3 +190,72 @@ def test_a_body_left_unfinished_past_the_read_timeout_is_408(
     answer = parse_answer(bytes(received))
     assert answer.status == 408
     assert detail(answer) == "Request body not received in time"
+
+
+# --- requests that never reach the app ------------------------------------------------------
+
+ALB_REQUEST_LINE = 16 * 1024
+ALB_HEADER = 16 * 1024
+
+
+def line_of(length: int) -> str:
+    """A GET /health whose request line ("GET <target> HTTP/1.1") is `length` bytes long."""
+    fixed = len("GET /health?pad= HTTP/1.1")
+    return "/health?pad=" + "a" * (length - fixed)
+
+
+def test_a_request_line_as_long_as_the_load_balancer_passes_reaches_the_app(
+    server: ServiceProcess,
+) -> None:
+    answer = exchange(server.port, request("GET", line_of(ALB_REQUEST_LINE)))
+
+    assert answer.status == 200
+    assert answer.body == b"OK"
+
+
+def test_a_longer_request_line_is_a_414_json_answer(server: ServiceProcess) -> None:
+    answer = exchange(server.port, request("GET", line_of(ALB_REQUEST_LINE + 100)))
+
+    assert answer.status == 414
+    assert detail(answer) == f"Request line too long (limit {ALB_REQUEST_LINE} bytes)"
+    assert answer.headers["x-request-id"]
+
+
+def test_a_10_kb_bearer_token_reaches_the_app(server: ServiceProcess) -> None:
+    headers = {"Authorization": "Bearer " + "a" * 10_240}
+
+    answer = exchange(
+        server.port, request("GET", f"/ceramic-cache/score/0x{'ab' * 20}", headers=headers)
+    )
+
+    assert answer.status == 401
+    assert isinstance(detail(answer), str)
+
+
+def test_a_header_over_16_kb_is_a_431_json_answer(server: ServiceProcess) -> None:
+    headers = {"X-Padding": "a" * (ALB_HEADER + 100)}
+
+    answer = exchange(server.port, request("GET", "/health", headers=headers))
+
+    assert answer.status == 431
+    assert detail(answer) == f"Request header fields too large (limit {ALB_HEADER} bytes each)"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(
+            b"GET /health HTTP/1.1\r\nHost: x\r\nBad\x01Name: 1\r\n\r\n", id="header-name"
+        ),
+        pytest.param(b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: \x00\r\n\r\n", id="header-value"),
+        pytest.param(b"HELLO\r\n\r\n", id="not-http"),
+        pytest.param(b"GET /health HTTP/7.3\r\nHost: x\r\n\r\n", id="http-version"),
+    ],
+)
+def test_bytes_that_are_not_a_valid_request_get_a_400_json_answer(
+    server: ServiceProcess, raw: bytes
+) -> None:
+    answer = exchange(server.port, raw)
+
+    assert answer.status == 400
+    assert detail(answer) == "Bad request"
