@@ -13,10 +13,10 @@ from typing import Protocol
 import falcon
 
 from service.errors import BadRequest, LengthRequired, PayloadTooLarge, RequestTimeout
+from service.resources.bodies import CANNOT_PARSE_BODY
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 _READ_SIZE = 65_536
-MALFORMED_BODY = "Malformed chunked request body"
 
 
 class BodyLimitMiddleware:
@@ -67,5 +67,5 @@ def read_body(stream: _Readable, limit: int) -> bytes:
         raise RequestTimeout() from None
     except Exception:  # noqa: BLE001 - the server's input raises only on the client's framing
         # (gunicorn: a malformed chunk size, a missing chunk terminator)
-        raise BadRequest(MALFORMED_BODY) from None
+        raise BadRequest(CANNOT_PARSE_BODY) from None
     return b"".join(chunks)
