@@ -16,6 +16,7 @@ gunicorn's threaded worker, with three changes a server facing clients directly 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import struct
 import uuid
@@ -56,6 +57,10 @@ def worker_class(read_timeout_s: float) -> type[ThreadWorker]:
 class ScorerWorker(ThreadWorker):  # type: ignore[misc]
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
 
+    def init_process(self) -> None:
+        self.log.error_log.addFilter(_ClientTimeoutsInOneLine())
+        super().init_process()  # runs the worker until it exits
+
     def handle(self, conn: Any) -> Any:
         # Kernel-level timeouts: gunicorn switches the socket between blocking and non-blocking
         # modes as a connection moves between its threads and its poller, which would reset a
@@ -81,6 +86,22 @@ class ScorerWorker(ThreadWorker):  # type: ignore[misc]
             util.write_nonblock(client, error_response(status, detail))
         except Exception:  # noqa: BLE001 - the client may be gone already
             self.log.debug("Failed to send error message.")
+
+
+class _ClientTimeoutsInOneLine(logging.Filter):
+    """gunicorn logs any socket error of a connection as an ERROR with its traceback; a client
+    that was too slow is expected, and one line says all there is to say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, BlockingIOError | TimeoutError):
+            record.msg, record.args = (
+                "Client too slow: connection closed after the read timeout",
+                (),
+            )
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 def error_answer(exc: BaseException) -> tuple[int, str]:

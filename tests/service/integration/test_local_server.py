@@ -173,6 +173,8 @@ def test_a_request_left_unfinished_past_the_read_timeout_is_dropped(
             closed = True
 
     assert closed
+    # One line in the server's log, not an error with a traceback.
+    assert "Traceback" not in impatient_server.log_tail(20_000)
 
 
 def test_a_body_left_unfinished_past_the_read_timeout_is_408(
