@@ -1,9 +1,9 @@
 """`python -m service`: serve the app with gunicorn, configured from the environment.
 
-Each worker process runs a few threads, each with its own database connection (the database
-layer keeps one per thread). Threads, rather than one request per process as a Lambda instance
-runs, so that a client that is slow to send its request holds one thread for at most the read
-timeout instead of stalling a whole process (service/gunicorn_worker.py).
+Each worker process runs a few request threads, each with its own database connection (the
+database layer keeps one per thread), and gathers request heads in its main thread, so a client
+that is slow to send its request holds no thread while it does, and one thread for at most the
+read timeout while it sends a body (service/gunicorn_worker.py).
 """
 
 from __future__ import annotations

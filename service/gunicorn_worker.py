@@ -2,9 +2,11 @@
 
 gunicorn's threaded worker, with three changes a server facing clients directly needs:
 
-- Every read from (and write to) a client socket is bounded by a timeout, so a client that sends
-  half a request and waits ties up one thread for that long, never a whole process: the worker's
-  other threads, and its other connections, keep being served.
+- A slow client cannot hold a thread while it sends its request head. The worker's poller (its
+  main thread, which never blocks) gathers each request line and headers as they arrive, and a
+  thread is taken only once they are complete; a head not complete `read_timeout_s` after it
+  began is dropped. Every later read from (and write to) a client socket, a body for instance,
+  is bounded by the same timeout, so a stalled body ties up one thread for that long at most.
 - Requests that never reach the app (a request line or header over the limits, bytes that are
   not HTTP) are answered with the service's `{"detail": ...}` JSON envelope instead of gunicorn's
   HTML page.
@@ -15,26 +17,34 @@ gunicorn's threaded worker, with three changes a server facing clients directly 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import re
+import selectors
 import socket
 import struct
+import time
 import uuid
+from collections import deque
+from contextlib import suppress
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http_errors
 from gunicorn.http import message
-from gunicorn.workers.gthread import _DEFER, ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 # The ALB's limits (Elastic Load Balancing quotas: request line 16 KB, each header 16 KB).
 MAX_REQUEST_LINE_BYTES = 16 * 1024
 MAX_HEADER_FIELD_BYTES = 16 * 1024
 DEFAULT_READ_TIMEOUT_S = 10.0
-# How long a thread waits for the first bytes of a new connection before handing it back to the
-# worker's poller (gunicorn waits 5 s, so a few idle connections would hold every thread).
-FIRST_BYTES_WAIT_S = 0.1
+# A head still growing past this size is handed to gunicorn's parser, which enforces the limits.
+HEAD_BUFFER_BYTES = 64 * 1024
+# The end of a request head; a bare LF is handed over too, for the parser to refuse.
+_HEAD_END = re.compile(rb"\r\n\r\n|(?<!\r)\n")
 
 # gunicorn caps `limit_request_line` at this module constant (8190) whatever the setting says;
 # raising the cap is the only way to accept what the load balancer passes.
@@ -57,9 +67,67 @@ def worker_class(read_timeout_s: float) -> type[ThreadWorker]:
 class ScorerWorker(ThreadWorker):  # type: ignore[misc]
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
 
+    # The server is plain HTTP/1.x (python -m service sets no certificate and no HTTP/2), so the
+    # bytes the poller gathers are the request itself.
+
     def init_process(self) -> None:
         self.log.error_log.addFilter(_ClientTimeoutsInOneLine())
+        self._heads: deque[Any] = deque()  # connections whose head is arriving, oldest first
         super().init_process()  # runs the worker until it exits
+
+    def accept(self, listener: Any) -> None:
+        try:
+            sock, addr = listener.accept()
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return
+            raise
+        self.nr_conns += 1
+        self._gather_head(TConn(self.cfg, sock, addr, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        # The next request on a kept-alive connection is gathered the same way.
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._gather_head(conn)
+
+    def _gather_head(self, conn: Any) -> None:
+        conn.sock.setblocking(False)
+        conn.head = bytearray()
+        conn.head_deadline = time.monotonic() + self.read_timeout_s
+        self._heads.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_head_readable, conn))
+
+    def _on_head_readable(self, conn: Any, _sock: Any) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if data:
+            conn.head += data
+            if len(conn.head) < HEAD_BUFFER_BYTES and not _HEAD_END.search(conn.head):
+                return
+        self.poller.unregister(conn.sock)
+        self._heads.remove(conn)
+        if not data:  # the client went away
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.data_ready = True
+        self.enqueue_req(conn)
+
+    def murder_pending(self) -> None:
+        super().murder_pending()
+        now = time.monotonic()
+        while self._heads and self._heads[0].head_deadline <= now:
+            conn = self._heads.popleft()
+            with suppress(OSError, KeyError, ValueError):
+                self.poller.unregister(conn.sock)
+            self.nr_conns -= 1
+            self.log.info("Client too slow: connection closed after the read timeout")
+            conn.close()
 
     def handle(self, conn: Any) -> Any:
         # Kernel-level timeouts: gunicorn switches the socket between blocking and non-blocking
@@ -69,10 +137,13 @@ class ScorerWorker(ThreadWorker):  # type: ignore[misc]
         timeval = _timeval(self.read_timeout_s)
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
-        if not conn.initialized and not conn.wait_for_data(FIRST_BYTES_WAIT_S):
-            # Connected but silent: the poller watches it (and closes it after the keep-alive
-            # time) without holding a thread.
-            return _DEFER
+        head = getattr(conn, "head", None)
+        if head is not None:
+            # The parser reads the gathered head first, then the socket (for the body).
+            conn.head = None
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(bytes(head))
         return super().handle(conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:

@@ -136,15 +136,17 @@ def test_two_half_sent_requests_do_not_stall_the_server(server: ServiceProcess) 
             sock.close()
 
 
-def test_many_idle_and_half_sent_connections_do_not_stall_the_server(
-    server: ServiceProcess,
-) -> None:
-    idle = [socket.create_connection((HOST, server.port), timeout=5) for _ in range(8)]
-    slow = [half_sent_request(server.port) for _ in range(2)]
+def test_more_slow_clients_than_threads_do_not_stall_the_server(server: ServiceProcess) -> None:
+    # Two workers of four threads each: far more silent and half-sent connections than threads.
+    idle = [socket.create_connection((HOST, server.port), timeout=5) for _ in range(20)]
+    slow = [half_sent_request(server.port) for _ in range(40)]
     try:
-        answer = exchange(server.port, request("GET", "/health"), timeout_s=8)
+        time.sleep(0.5)
 
-        assert answer.status == 200
+        answers = [exchange(server.port, request("GET", "/health"), timeout_s=8) for _ in range(5)]
+
+        assert [answer.status for answer in answers] == [200] * 5
+        assert all(still_open(sock) for sock in idle + slow)
     finally:
         for sock in idle + slow:
             sock.close()
@@ -175,6 +177,25 @@ def test_a_request_left_unfinished_past_the_read_timeout_is_dropped(
     assert closed
     # One line in the server's log, not an error with a traceback.
     assert "Traceback" not in impatient_server.log_tail(20_000)
+
+
+def test_a_head_trickled_in_slower_than_the_read_timeout_is_dropped(
+    impatient_server: ServiceProcess,
+) -> None:
+    """The timeout bounds the whole head, not each read: a byte every 0.2 s does not keep a
+    connection whose head is not complete after the read timeout (1 s here)."""
+    trickle = b"GET /health HTTP/1.1\r\nX-Slow: " + b"a" * 40
+    with socket.create_connection((HOST, impatient_server.port), timeout=5) as sock:
+        sent = 0
+        while sent < len(trickle) and still_open(sock):
+            try:
+                sock.sendall(trickle[sent : sent + 1])
+            except OSError:
+                break
+            sent += 1
+            time.sleep(0.2)
+
+    assert sent < len(trickle)
 
 
 def test_a_body_left_unfinished_past_the_read_timeout_is_408(
