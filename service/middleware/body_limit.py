@@ -31,9 +31,9 @@ class BodyLimitMiddleware:
             return
         if req.get_header("Transfer-Encoding") is None:
             return
-        # Without Content-Length the body's end is where the server says the input ends (PEP 3333's
-        # `wsgi.input_terminated`, which gunicorn sets after decoding the chunks); a server that
-        # does not say so would leave the read hanging, so the client is asked for a length.
+        # Without Content-Length the body ends where the server says the input ends: servers that
+        # decode chunked bodies (gunicorn) set `wsgi.input_terminated`; on one that does not, the
+        # read could hang, so the client is asked for a length instead.
         if not req.env.get("wsgi.input_terminated"):
             raise LengthRequired()
         body = read_body(req.stream, self._max_bytes + 1)
