@@ -1,7 +1,9 @@
 """`python -m service`: serve the app with gunicorn, configured from the environment.
 
-gunicorn's sync workers each run one request at a time in their own process, which matches the
-one-connection-per-process database layer and the Lambda execution model.
+Each worker process runs a few request threads, each with its own database connection (the
+database layer keeps one per thread), and gathers request heads in its main thread, so a client
+that is slow to send its request holds no thread while it does, and one thread for at most the
+read timeout while it sends a body (service/gunicorn_worker.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from gunicorn.app.base import BaseApplication
 
 from service import logs, telemetry
 from service.app import create_app
+from service.gunicorn_worker import DEFAULT_READ_TIMEOUT_S, server_options
 from service.secrets import environment_with_secret
 from service.settings import Settings, SettingsError
+
+DEFAULT_THREADS = 4
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -43,7 +48,20 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="gunicorn sync worker processes (default: $WEB_CONCURRENCY or 2)",
+        help="worker processes (default: $WEB_CONCURRENCY or 2)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"request threads per worker process (default: {DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=DEFAULT_READ_TIMEOUT_S,
+        help="seconds a client may leave a request (line, headers or body) unsent before the "
+        f"connection is dropped (default: {DEFAULT_READ_TIMEOUT_S:g})",
     )
     args = parser.parse_args(argv)
     try:
@@ -56,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     options = {
         "bind": f"{args.host}:{port}",
         "workers": args.workers,
-        "worker_class": "sync",
+        **server_options(args.read_timeout),
+        "threads": args.threads,
         "accesslog": None,  # the request-log middleware writes one JSON line per request
         "loglevel": settings.log_level.lower(),
         "timeout": 30,

@@ -84,6 +84,16 @@ class NotFound(ApiError):
     detail = "Not Found"
 
 
+class RequestTimeout(ApiError):
+    status = falcon.HTTP_408
+    detail = "Request body not received in time"
+
+
+class LengthRequired(ApiError):
+    status = falcon.HTTP_411
+    detail = "Length Required"
+
+
 class PayloadTooLarge(ApiError):
     status = falcon.HTTP_413
     detail = "Request body too large"

@@ -44,6 +44,8 @@ INVALID_CREATED_AT = "Invalid created_at."
 INVALID_LIMIT = "Invalid limit."
 INVALID_TOKEN = "Invalid token."
 METADATA_FETCH_FAILED = "Error fetching external stamp metadata"
+REQUEST_TIMEOUT = "Request body not received in time"
+LENGTH_REQUIRED = "Length Required"
 # ninja-jwt's InvalidToken rendered with str(): a Python dict repr (docs/ceramic-cache.md).
 INVALID_TOKEN_PATTERN = (
     r"^\{'detail': ErrorDetail\(string='Given token not valid for any token type'"
@@ -433,6 +435,14 @@ def _rate_limited_response() -> JsonObject:
     )
 
 
+def _body_timeout() -> JsonObject:
+    return {"$ref": "#/components/responses/RequestTimeout"}
+
+
+def _length_required() -> JsonObject:
+    return {"$ref": "#/components/responses/LengthRequired"}
+
+
 def _too_large_response() -> JsonObject:
     return _error(
         "The body is over MAX_REQUEST_BODY_BYTES.",
@@ -440,10 +450,25 @@ def _too_large_response() -> JsonObject:
     )
 
 
+def _body_timeout_response() -> JsonObject:
+    return _error(
+        "The client stopped sending the body before its end (python -m service only).",
+        REQUEST_TIMEOUT,
+    )
+
+
+def _length_required_response() -> JsonObject:
+    return _error(
+        "A body without Content-Length on a server that cannot tell where it ends.",
+        LENGTH_REQUIRED,
+    )
+
+
 def _unavailable_response() -> JsonObject:
     return _json(
         _detail(DATABASE_UNAVAILABLE),
-        "The database cannot be reached; nothing was written.",
+        "The database cannot be reached, or cannot answer in time (a statement or lock timeout,"
+        " a serialization failure, exhausted resources); nothing was written.",
         **{"Retry-After": {"required": True, "schema": {"type": "string"}}},
     )
 
@@ -581,7 +606,12 @@ def _operation(
     if body is not None:
         operation["requestBody"] = body
     if body_limit:
-        responses = {**responses, "413": _too_large()}
+        responses = {
+            **responses,
+            "408": _body_timeout(),
+            "411": _length_required(),
+            "413": _too_large(),
+        }
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 
@@ -1414,6 +1444,8 @@ def build() -> JsonObject:
                 "PayloadTooLarge": _too_large_response(),
                 "DatabaseUnavailable": _unavailable_response(),
                 "RateLimited": _rate_limited_response(),
+                "RequestTimeout": _body_timeout_response(),
+                "LengthRequired": _length_required_response(),
             },
             "headers": {"RequestId": REQUEST_ID_HEADER},
             "securitySchemes": SECURITY_SCHEMES,

@@ -42,7 +42,10 @@ DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "pg"
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether the server could bind the port: nothing listens on it. Connections of an earlier
+    run left in TIME_WAIT do not count, as they do not for gunicorn's own bind (SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

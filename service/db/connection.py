@@ -1,7 +1,7 @@
 """One PostgreSQL connection per thread, one transaction per request.
 
-A Lambda container and a gunicorn sync worker each run one thread, so this is one connection per
-process there; threaded callers (tests, a threaded server) get one each. Connections open lazily,
+A Lambda container runs one thread, so this is one connection per container there; the request
+threads of `python -m service` (and of tests) get one each. Connections open lazily,
 are reopened when the server has dropped them, and never sit idle inside a transaction: every
 `transaction()` ends in COMMIT or ROLLBACK before it returns.
 """
@@ -23,8 +23,13 @@ from service.settings import DatabaseTarget
 
 _tracer = trace.get_tracer("service.db")
 
-# SQLSTATE classes that mean "the server or the link is gone", not "your statement is wrong".
-_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P")
+# SQLSTATEs that mean "the database cannot serve this request now", whatever was asked of it:
+# the link or the server is gone (08, 57P01-05), a statement ran past `statement_timeout` or was
+# cancelled (57014), a lock could not be had (55P03 lock_not_available), the transaction lost a
+# serialization race or a deadlock (40001, 40P01), the server ran out of disk, memory or
+# connections (53), or failed underneath (58: I/O errors). None of them says anything about the
+# passport being scored, so the request answers 503 with Retry-After and writes nothing.
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "40001", "40P01", "53", "55P03", "57", "58")
 
 
 # Transaction control is sent as it is; everything else is prepared once per connection.
@@ -192,6 +197,11 @@ class Database:
             except (InterfaceError, OSError) as exc:
                 self._discard()
                 raise DatabaseUnavailable() from exc
+            except DatabaseError as exc:
+                # A failed COMMIT (a serialization failure, a full disk) has rolled back already.
+                if is_unavailable(exc):
+                    raise DatabaseUnavailable() from exc
+                raise
 
     def _rollback(self, conn: pg8000.native.Connection) -> None:
         try:
@@ -216,9 +226,10 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def is_infrastructure_failure(exc: BaseException) -> bool:
-    """Failures that must fail the whole request instead of being recorded as a domain outcome:
-    the database is unreachable, or a statement of ours is malformed (SQLSTATE class 42), a bug
-    to surface as a 500."""
+    """Failures that must fail the whole request instead of being recorded as a domain outcome
+    (an ERROR score, a route's own 4xx): the database is unreachable or failing (timeouts, locks,
+    resources; answered 503), or a statement of ours is malformed (SQLSTATE class 42), a bug to
+    surface as a 500."""
     if isinstance(exc, DatabaseUnavailable | InterfaceError | OSError) or is_unavailable(exc):
         return True
     return (sqlstate(exc) or "").startswith("42")

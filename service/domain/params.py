@@ -42,7 +42,12 @@ def fits_bigint(value: int) -> bool:
 
 def route_int(value: str) -> int:
     """Django's `{int:...}` path converter: ASCII digits only. Any other segment does not match
-    the route at all, so it is the generic 404, before authentication or validation."""
+    the route at all, so it is the generic 404, before authentication or validation. So are
+    numbers past Python's int-string limit (4,300 digits): Django's converter raises ValueError
+    on them, which it treats as "no match" too."""
     if not value.isascii() or not value.isdigit():
         raise NotFound()
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise NotFound() from None

@@ -15,14 +15,18 @@ import falcon
 
 from service import json_depth
 from service.domain.ceramic_cache import NO_BODY
-from service.errors import BadRequest
+from service.errors import BadRequest, RequestTimeout
 
 CANNOT_PARSE_BODY = "Cannot parse request body"
 
 
 def json_body(req: falcon.Request) -> Any:
     """The decoded body, or NO_BODY for an empty one; 400 when it is not JSON."""
-    raw = req.bounded_stream.read()
+    try:
+        raw = req.bounded_stream.read()
+    except OSError:
+        # The local server bounds every read from a client socket: the client stopped sending.
+        raise RequestTimeout() from None
     if not raw:
         return NO_BODY
     try:

@@ -2,7 +2,7 @@
 
 Starts a throwaway PostgreSQL cluster (or uses DATABASE_URL, adding its own rows there), seeds a
 community, an API key, a trusted issuer and passports of signed stamps, runs the local server
-(`python -m service`, gunicorn sync workers) on a free port, measures, and stops everything it
+(`python -m service`, gunicorn threaded workers) on a free port, measures, and stops everything it
 started, also on Ctrl-C or an error.
 """
 
@@ -218,10 +218,11 @@ def _round_trip_ms(conn: pg8000.native.Connection, count: int = 300) -> tuple[fl
 
 def _workers_why(workers: int, cores: int) -> str:
     reason = (
-        "a sync worker serves one request at a time, as a Lambda instance does, and with one "
-        "worker per core CPU-bound requests do not time-slice against each other (PostgreSQL "
-        "shares the same cores). Requests that spend most of their time waiting (see the CPU "
-        "columns in 1. and the note under 2.) would gain throughput from more workers; "
+        "with one worker process per core, CPU-bound requests do not time-slice against each "
+        "other across processes (PostgreSQL shares the same cores), while each worker's threads "
+        "overlap one request's waits for PostgreSQL with another's work. Requests that spend "
+        "most of their time waiting (see the CPU columns in 1. and the note under 2.) would "
+        "gain throughput from more workers; "
         "`--workers N` measures that"
     )
     if workers == cores:

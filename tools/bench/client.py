@@ -1,9 +1,8 @@
 """A keep-alive HTTP client on `http.client`, one per client thread.
 
-gunicorn's sync workers answer every request with `Connection: close`, so in practice each request
-opens a new TCP connection; the client reconnects when the server says it will close (or has
-closed) and counts it. A failure to connect, send or read is an error, never retried: the next
-request is a new attempt on a new connection.
+The server keeps connections alive between requests; the client reconnects when the server says
+it will close (or has closed) and counts it. A failure to connect, send or read is an error, never
+retried: the next request is a new attempt on a new connection.
 """
 
 from __future__ import annotations

@@ -321,7 +321,7 @@ def markdown(results: Results) -> str:
         f"| {ms(env.round_trip[0])} / {ms(env.round_trip[1])} |",
         f"| Python | {env.python} |",
         f"| PostgreSQL | {env.postgres}, {env.database} |",
-        f"| server | `{env.server_command}` (gunicorn sync workers) |",
+        f"| server | `{env.server_command}` (gunicorn threaded workers) |",
         f"| workers | {env.workers}: {env.workers_why} |",
         f"| settings | {env.settings} |",
         f"| run time | {env.runtime_s:.0f} s |",
@@ -434,8 +434,8 @@ def _latency_limits(results: Results) -> str:
     health = results.health_http
     text = [
         f"**Latency.** 5 stamps: p50 {ms(http.latency.p50)} over HTTP. The HTTP layer alone "
-        f"(GET /health: a new localhost TCP connection per request, as sync workers close "
-        f"every connection, then gunicorn, Falcon and the request log) takes "
+        f"(GET /health: the localhost round trip, gunicorn, Falcon and the request "
+        f"log) takes "
         f"{ms(health.p50)} at p50"
         + (
             ", a small part."
@@ -601,9 +601,8 @@ def _details(results: Results) -> list[str]:
         "",
         f"### 2. Throughput ({THROUGHPUT_STAMPS} stamps, one address per client)",
         "",
-        "Client threads in the harness, each with its own connection; every response closes "
-        "the connection (gunicorn sync workers do not keep connections alive), so each "
-        "request reconnects and waits its turn in the listen queue: no client can starve the "
+        "Client threads in the harness, each with its own kept-alive connection; the workers' "
+        "threads take requests from every connection as they arrive: no client can starve the "
         "others (see the per-client spread). Connection failures count as errors.",
         "",
         "| clients | seconds | requests | req/s | errors | p50 | p99 | per client min–max "
@@ -626,8 +625,8 @@ def _details(results: Results) -> list[str]:
         on_cpu = busiest.worker_cores * busiest.seconds / busiest.completed * 1000
         out += [
             "",
-            f"With {busiest.clients} clients every one of the {env.workers} sync workers always "
-            f"has a request, so each request held its worker for {ms(in_worker)} "
+            f"With {busiest.clients} clients every one of the {env.workers} workers is always "
+            f"busy, so each request took {ms(in_worker)} of a worker process "
             f"({env.workers} workers × {busiest.seconds:.1f} s / {busiest.completed} requests), "
             f"of which {ms(on_cpu)} on the CPU: the rest is the worker waiting (for PostgreSQL's "
             "answers, and for a core when other processes hold them). Throughput is "

@@ -1,4 +1,4 @@
-"""The local server as `make run` starts it (`python -m service`, gunicorn sync workers), as a
+"""The local server as `make run` starts it (`python -m service`, gunicorn threaded workers), as a
 subprocess on a free port, with its request log going to a file."""
 
 from __future__ import annotations

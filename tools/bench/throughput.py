@@ -1,8 +1,8 @@
 """2. Throughput: 1, 4 and 16 concurrent clients rescoring 5-stamp passports for a fixed time.
 
-Each client is a thread with its own connection and its own address. gunicorn's sync workers close
-the connection after every response, so a client waits in the listen queue for its next request
-like everyone else and no client can hold on to a worker (the per-client counts show it).
+Each client is a thread with its own kept-alive connection and its own address. The workers' threads
+take requests from every connection as they arrive, so no client can hold on to a worker (the
+per-client counts show it).
 """
 
 from __future__ import annotations

@@ -12,9 +12,12 @@ from types import ModuleType
 from typing import Any
 
 import falcon
+import pg8000.native
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.service.support import scenario as sc
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -222,3 +225,52 @@ def test_no_event_shape_makes_the_handler_raise(
 
     assert 200 <= response["statusCode"] < 500
     assert response["statusDescription"].startswith(str(response["statusCode"]))
+
+
+HUGE = "9" * 5000  # past Python's 4,300-digit limit on converting a string to an int
+ADDRESS = "0x" + "ab" * 20
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body"),
+    [
+        pytest.param("GET", f"/internal/embed/score/{HUGE}/{ADDRESS}", {}, "", id="embed-score"),
+        pytest.param("GET", f"/internal/score/v2/{HUGE}/{ADDRESS}", {}, "", id="internal-score"),
+        pytest.param(
+            "GET", f"/internal/stake/legacy-gtc/{ADDRESS}/{HUGE}", {}, "", id="legacy-gtc-round"
+        ),
+        pytest.param("GET", f"/v2/stamps/{HUGE}/score/{ADDRESS}", {}, "", id="v2-scorer-id"),
+        pytest.param(
+            "GET", "/internal/embed/weights", {"community_id": HUGE}, "", id="embed-weights"
+        ),
+        pytest.param(
+            "GET", "/internal/embed/config", {"community_id": HUGE}, "", id="embed-config"
+        ),
+        pytest.param(
+            "POST",
+            f"/internal/embed/stamps/{ADDRESS}",
+            {},
+            f'{{"scorer_id": {HUGE}, "stamps": []}}',
+            id="embed-stamps-body",
+        ),
+    ],
+)
+def test_an_integer_of_any_size_is_a_4xx_json_answer(
+    lambda_module: ModuleType,
+    clean_db: pg8000.native.Connection,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    body: str,
+) -> None:
+    # A valid API key and internal token, so that every route gets as far as the number.
+    world = sc.build(clean_db)
+    event = load_event("alb_get_health.json")
+    event.update(httpMethod=method, path=path, queryStringParameters=query, body=body)
+    event["headers"]["authorization"] = "test-internal-token"
+    event["headers"]["x-api-key"] = world.api_key.key
+
+    response = lambda_module.handler(event, LambdaContext())
+
+    assert 400 <= response["statusCode"] < 500, response["body"][:300]
+    assert "detail" in json.loads(response["body"])
