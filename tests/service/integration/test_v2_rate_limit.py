@@ -445,3 +445,58 @@ def test_a_counter_holding_a_non_number_fails_open_without_opening_the_circuit(
 
     assert (first, second) == (200, 429)
     assert outcomes(caplog) == ["fail_open", "limited"]
+
+
+# --- one budget for every v2 route ------------------------------------------------------------
+
+
+def test_the_read_routes_and_the_score_route_spend_one_budget_per_key(
+    world: sc.Scenario, redis_client: redis.Redis
+) -> None:
+    # Given a key allowed 3 requests a minute, with the history permission
+    steady_window(60)
+    set_rate_limit(world.conn, world.api_key.id, "3/1m")
+    world.conn.run(
+        "UPDATE account_accountapikey SET historical_endpoint = true WHERE id = :id",
+        id=world.api_key.id,
+    )
+    world.cache(sc.stamp("Google"))
+    headers = {"X-API-Key": sc.API_KEY}
+    history = f"/v2/stamps/{world.community_id}/score/{sc.ADDRESS}/history"
+
+    # When the three read routes are called once each, then the score route
+    statuses = [
+        world.client.simulate_get("/v2/stamps/metadata", headers=headers).status_code,
+        world.client.simulate_get(f"/v2/stamps/{sc.ADDRESS}", headers=headers).status_code,
+        world.client.simulate_get(
+            history, headers=headers, query_string="created_at=2026-01-01"
+        ).status_code,
+    ]
+    scored = world.score()
+
+    # Then the reads spent the budget (whatever they answered), and the score is refused unscored
+    key, _ = reference_key(3, 60, PREFIX, time.time())
+    assert 429 not in statuses
+    assert redis_client.get(key) == "4"
+    assert scored.status_code == 429
+    assert scored.json == RATE_LIMITED
+    for table in ("registry_passport", "registry_score", "registry_event"):
+        assert rows(world.conn, table) == []
+
+
+def test_a_read_route_past_the_limit_answers_429_with_a_skipped_response_row(
+    world: sc.Scenario, redis_client: redis.Redis
+) -> None:
+    steady_window(900)
+    key, _ = reference_key(125, 900, PREFIX, time.time())
+    redis_client.set(key, 125, ex=905)
+
+    result = world.client.simulate_get(
+        f"/v2/stamps/{sc.ADDRESS}", headers={"X-API-Key": sc.API_KEY}
+    )
+
+    assert result.status_code == 429
+    assert result.json == RATE_LIMITED
+    assert int(result.headers["retry-after"]) >= 1
+    [row] = rows(world.conn, "account_accountapikeyanalytics")
+    assert (row["status_code"], row["error"], row["response_skipped"]) == (429, "", True)
