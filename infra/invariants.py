@@ -9,10 +9,11 @@ checks turn such a configuration into a synth error instead of a routing surpris
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from infra import patterns
 from infra.config_error import ConfigError
 
 # ALB accepts rule priorities 1-50000 per listener.
@@ -23,7 +24,9 @@ MAX_PRIORITY = 50_000
 TARGET_GROUP_NAME_MAX_LENGTH = 32
 _TARGET_GROUP_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 
-RuleKind = Literal["new", "legacy"]
+# "new" forwards to the service (or splits with legacy); "passthrough" keeps requests the
+# service does not serve on legacy; "legacy" is the rule a new rule shadows.
+RuleKind = Literal["new", "passthrough", "legacy"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,41 +38,67 @@ class PlannedRule:
     priority: int
     path_pattern: str
     method: str
+    # Host header patterns; empty means any host.
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def own(self) -> bool:
+        """Whether this stack creates the rule (legacy rules may belong to another stack)."""
+        return self.kind != "legacy"
 
     def describe(self) -> str:
-        return f"{self.kind} rule {self.priority} ({self.method} {self.path_pattern})"
+        host = f" host {'|'.join(self.hosts)}" if self.hosts else ""
+        return f"{self.kind} rule {self.priority} ({self.method} {self.path_pattern}{host})"
 
 
-def check_priorities_unique(where: str, rules: Sequence[PlannedRule]) -> None:
+def check_priorities_unique(
+    where: str, rules: Sequence[PlannedRule], *, legacy_rules_shared: bool = False
+) -> None:
+    """One rule per priority. Routes may share one legacy rule (a catch-all another stack owns)
+    when ``legacy_rules_shared``; a stack that declares its legacy rules needs one per route."""
     seen: dict[int, PlannedRule] = {}
-    for rule in rules:
+    for rule in sorted(rules, key=lambda rule: not rule.own):
         if not MIN_PRIORITY <= rule.priority <= MAX_PRIORITY:
             raise ConfigError(
                 f"{where}: priority {rule.priority} of route {rule.route_key!r} is outside "
                 f"the ALB range {MIN_PRIORITY}-{MAX_PRIORITY}"
             )
         other = seen.get(rule.priority)
-        if other is not None:
+        shared_legacy = legacy_rules_shared and not rule.own and not other.own if other else False
+        if other is not None and not shared_legacy:
             raise ConfigError(
                 f"{where}: duplicate priority {rule.priority}: used by the {other.kind} rule of "
                 f"route {other.route_key!r} and the {rule.kind} rule of route {rule.route_key!r}"
             )
-        seen[rule.priority] = rule
+        seen.setdefault(rule.priority, rule)
 
 
 def check_new_rules_precede_legacy(where: str, rules: Sequence[PlannedRule]) -> None:
-    """Every new rule must be evaluated before each legacy rule matching the same requests."""
-    new_rules = [rule for rule in rules if rule.kind == "new"]
-    legacy_rules = [rule for rule in rules if rule.kind == "legacy"]
-    for new in new_rules:
+    """Every rule this stack adds must be evaluated before each legacy rule matching the same
+    requests."""
+    own_rules = [rule for rule in rules if rule.own]
+    legacy_rules = [rule for rule in rules if not rule.own]
+    for new in own_rules:
         for legacy in legacy_rules:
-            if not _requests_overlap(new, legacy):
+            if not requests_overlap(new, legacy):
                 continue
             if new.priority >= legacy.priority:
                 raise ConfigError(
                     f"{where}: the {new.describe()} of route {new.route_key!r} would be "
                     f"shadowed by the {legacy.describe()} of route {legacy.route_key!r}; "
                     f"a new rule needs a lower priority number than the legacy rule it overrides"
+                )
+
+
+def check_passthroughs_precede_new_rules(where: str, rules: Sequence[PlannedRule]) -> None:
+    """A passthrough only keeps requests on legacy if no new rule matching them comes first."""
+    for passthrough in (rule for rule in rules if rule.kind == "passthrough"):
+        for new in (rule for rule in rules if rule.kind == "new"):
+            if requests_overlap(passthrough, new) and new.priority <= passthrough.priority:
+                raise ConfigError(
+                    f"{where}: the {new.describe()} of route {new.route_key!r} comes before the "
+                    f"{passthrough.describe()} of route {passthrough.route_key!r} and would take "
+                    f"requests this service does not serve; give the passthrough a lower number"
                 )
 
 
@@ -96,43 +125,21 @@ def check_target_group_name(where: str, name: str) -> None:
         )
 
 
-def _requests_overlap(a: PlannedRule, b: PlannedRule) -> bool:
-    return a.method == b.method and patterns_overlap(a.path_pattern, b.path_pattern)
+def requests_overlap(a: PlannedRule, b: PlannedRule) -> bool:
+    return (
+        a.method == b.method
+        and patterns_overlap(a.path_pattern, b.path_pattern)
+        and hosts_overlap(a.hosts, b.hosts)
+    )
+
+
+def hosts_overlap(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether some host matches both host conditions (empty: any host; case-insensitive)."""
+    if not a or not b:
+        return True
+    return any(patterns_overlap(x.lower(), y.lower()) for x in a for y in b)
 
 
 def patterns_overlap(a: str, b: str) -> bool:
-    """Whether some path matches both ALB path patterns (``*`` any run, ``?`` one character).
-
-    A search over pairs of positions in the two patterns: the product of the two patterns'
-    automata. It is exact, so a rule is only reported when a real request could hit both.
-    """
-    start = (0, 0)
-    seen = {start}
-    stack = [start]
-    while stack:
-        i, j = stack.pop()
-        if i == len(a) and j == len(b):
-            return True
-        for nxt in _successors(a, b, i, j):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return False
-
-
-def _successors(a: str, b: str, i: int, j: int) -> Iterable[tuple[int, int]]:
-    a_char = a[i] if i < len(a) else None
-    b_char = b[j] if j < len(b) else None
-    # A star may match nothing.
-    if a_char == "*":
-        yield (i + 1, j)
-    if b_char == "*":
-        yield (i, j + 1)
-    if a_char is None or b_char is None:
-        return
-    # Otherwise both patterns consume the same character, if one exists that both accept.
-    if a_char not in "*?" and b_char not in "*?" and a_char != b_char:
-        return
-    next_i = i if a_char == "*" else i + 1
-    next_j = j if b_char == "*" else j + 1
-    yield (next_i, next_j)
+    """Whether some path matches both ALB path patterns (``*`` any run, ``?`` one character)."""
+    return patterns.overlap(patterns.alb(a), patterns.alb(b))
