@@ -58,9 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     context = _cdk_context()
     try:
         settings = load_environment(context.get(CONTEXT_KEY), args.env)
+        live = recorded_rules(args.rules, settings) if args.rules else live_rules(settings)
         template = synthesized_template(context, settings)
     except ConfigError as error:
         print(f"preflight {args.env}: cdk.json context error: {error}", file=sys.stderr)
+        return 2
+    except InputError as error:
+        print(f"preflight {args.env}: {error}", file=sys.stderr)
         return 2
     lines = []
     if args.deploy:
@@ -69,11 +73,6 @@ def main(argv: list[str] | None = None) -> int:
             f"example value still in cdk.json: {entry}"
             for entry in example_values(block, f"{CONTEXT_KEY}.{args.env}")
         ]
-    try:
-        live = _recorded_rules(args.rules, settings) if args.rules else _live_rules(settings)
-    except InputError as error:
-        print(f"preflight {args.env}: {error}", file=sys.stderr)
-        return 2
     problems = check_environment(settings, template=template, live=live, served=served_routes())
     lines += [problem.line() for problem in problems]
     for line in lines:
@@ -128,7 +127,7 @@ def _cdk_context() -> dict[str, Any]:
     return context
 
 
-def _recorded_rules(folder: Path, settings: EnvironmentSettings) -> dict[str, list[AlbRule]]:
+def recorded_rules(folder: Path, settings: EnvironmentSettings) -> dict[str, list[AlbRule]]:
     tags_file = folder / "tags.json"
     tags = tags_from_describe_tags(_read_json(tags_file)) if tags_file.is_file() else {}
     rules: dict[str, list[AlbRule]] = {}
@@ -140,10 +139,12 @@ def _recorded_rules(folder: Path, settings: EnvironmentSettings) -> dict[str, li
     return rules
 
 
-def _live_rules(settings: EnvironmentSettings) -> dict[str, list[AlbRule]]:
-    import boto3
+def live_rules(settings: EnvironmentSettings, client: Any = None) -> dict[str, list[AlbRule]]:
+    """Both listeners' rules and tags, read with ``describe_rules`` and ``describe_tags``."""
+    if client is None:
+        import boto3
 
-    client = boto3.client("elbv2", region_name=settings.region)
+        client = boto3.client("elbv2", region_name=settings.region)
     rules: dict[str, list[AlbRule]] = {}
     for listener in settings.routing.listeners:
         paginator = client.get_paginator("describe_rules")

@@ -234,3 +234,38 @@ def test_lower_database_timeouts_let_a_short_function_timeout_synth() -> None:
             "environments.production.service_environment.DB_CONNECT_TIMEOUT": "2",
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("network.vpc_id", "vpc-0123456789abcdef"),  # 16 hex digits: AWS issues 8 or 17
+        ("network.security_group_id", "sg-0123456"),
+        ("network.private_subnet_ids", ["subnet-0123456789abcdef0a"]),
+    ],
+)
+def test_ids_of_lengths_aws_never_issues_fail_synth(path: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=rf"network.{path.split('.')[1]}: expected .*8 or 17"):
+        synth_with({f"environments.production.{path}": value})
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("network.vpc_id", "vpc-0123abcd"),
+        ("network.vpc_id", "vpc-0123456789abcdef0"),
+        ("network.security_group_id", "sg-0123abcd"),
+    ],
+)
+def test_ids_of_8_or_17_hex_digits_synth(path: str, value: str) -> None:
+    synth_with({f"environments.production.{path}": value})
+
+
+def test_a_function_environment_over_4_kb_fails_synth() -> None:
+    issuers = [f"did:ethr:0x{index:040x}" for index in range(80)]
+    with pytest.raises(
+        ConfigError,
+        match=r"service_environment: the function's environment is \d+ bytes, over Lambda's "
+        r"limit of 4096 \(largest: TRUSTED_IAM_ISSUERS",
+    ):
+        synth_with({"environments.production.service_environment.TRUSTED_IAM_ISSUERS": issuers})
