@@ -7,11 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-service test-infra lint fmt bench fuzz openapi clean
+.PHONY: help install run test test-service test-infra test-runtime lint fmt bench fuzz openapi clean
 
 help:
 	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
 	@echo "make test     run every test (service and infra)"
+	@echo "make test-runtime  the Lambda handler under the ADOT layer's runtime (pip needs the network)"
 	@echo "make lint     ruff + mypy"
 	@echo "make synth    synthesize the CDK app (ENV=name for one environment)"
 	@echo "make diff     template diff against BASE (default main), offline"
@@ -38,14 +39,18 @@ $(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirement
 run: install
 	$(PY) -m tools.run_local
 
+# tests/runtime installs the bundle and the ADOT layer's packages with pip: make test-runtime.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/runtime
 
 test-service: install
 	$(PY) -m pytest tests/service
 
 test-infra: install
 	$(PY) -m pytest tests/infra
+
+test-runtime: install
+	$(PY) -m pytest tests/runtime
 
 lint: install
 	$(VENV)/bin/ruff check .

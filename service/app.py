@@ -11,6 +11,7 @@ from service.db.connection import Database
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
 from service.middleware.request_log import RequestLogMiddleware
+from service.middleware.span_name import SpanNameMiddleware
 from service.resources.health import HealthResource
 from service.routes import add_routes
 from service.settings import Settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings, db: Database | None = None) -> falcon.App[Any
     # which replaces that attribute, sees every app we build.
     middleware: list[Any] = [
         RequestLogMiddleware(),
+        SpanNameMiddleware(),
         CorsMiddleware(),
         BodyLimitMiddleware(settings.max_request_body_bytes),
     ]
