@@ -33,6 +33,9 @@ $(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirement
 		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# pip never removes a package the requirements dropped; this one would break auto-instrumentation
+	# (its Falcon 4 instrumentation is of a newer OpenTelemetry than the pinned one).
+	$(PY) -m pip uninstall --quiet --yes opentelemetry-instrumentation-falcon 2>/dev/null || true
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
