@@ -7,18 +7,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-service test-infra lint fmt bench fuzz openapi clean
+.PHONY: help install run test test-service test-infra test-runtime lint fmt bench fuzz openapi clean
 
 help:
 	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
 	@echo "              (RATELIMIT=1: also a throwaway Redis, rate limits on, a limited demo key)"
 	@echo "make test     run every test (service and infra)"
+	@echo "make test-runtime  the Lambda handler under the ADOT layer's runtime (pip needs the network)"
 	@echo "make lint     ruff + mypy"
 	@echo "make synth    synthesize the CDK app (ENV=name for one environment)"
 	@echo "make diff     template diff against BASE (default main), offline"
 	@echo "make package  build and check the Lambda bundle"
 	@echo "make bootstrap  cdk bootstrap an environment (ENV=name required)"
-	@echo "make deploy   cdk deploy (ENV=name required)"
+	@echo "make preflight  the routing plan against the live listener rules (ENV=name, RULES=dir)"
+	@echo "make deploy   preflight, then cdk deploy (ENV=name required)"
 	@echo "make bench    benchmark harness, writes BENCHMARKS.md"
 	@echo "make fuzz     schemathesis against the local server on every route (FUZZ_ARGS=...)"
 	@echo "make openapi  rebuild service/openapi.json from tools/openapi_document.py"
@@ -32,6 +34,9 @@ $(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirement
 		{ echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# pip never removes a package the requirements dropped; this one would break auto-instrumentation
+	# (its Falcon 4 instrumentation is of a newer OpenTelemetry than the pinned one).
+	$(PY) -m pip uninstall --quiet --yes opentelemetry-instrumentation-falcon 2>/dev/null || true
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
@@ -39,14 +44,18 @@ $(STAMP): requirements.txt service/requirements.txt $(wildcard infra/requirement
 run: install
 	$(PY) -m tools.run_local $(if $(filter 1 true yes on,$(RATELIMIT)),--ratelimit)
 
+# tests/runtime installs the bundle and the ADOT layer's packages with pip: make test-runtime.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --ignore=tests/runtime
 
 test-service: install
 	$(PY) -m pytest tests/service
 
 test-infra: install
 	$(PY) -m pytest tests/infra
+
+test-runtime: install
+	$(PY) -m pytest tests/runtime
 
 lint: install
 	$(VENV)/bin/ruff check .

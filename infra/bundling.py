@@ -58,7 +58,14 @@ class BundleReport:
         return self.size_bytes / 1_000_000
 
 
-def pip_install_command(output_dir: Path, requirements: Path) -> list[str]:
+def pip_install_command(output_dir: Path, requirements: Path, *, host: bool = False) -> list[str]:
+    """pip's command for the bundle's dependencies: for the Lambda platform, or with ``host``
+    for this machine (tests/runtime runs the bundle here; only the CPU may differ)."""
+    if host:
+        return [
+            sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
+            "--no-compile", "--target", str(output_dir), "-r", str(requirements),
+        ]  # fmt: skip
     platforms = [arg for platform in PIP_PLATFORMS for arg in ("--platform", platform)]
     return [
         sys.executable,
@@ -82,14 +89,14 @@ def pip_install_command(output_dir: Path, requirements: Path) -> list[str]:
     ]
 
 
-def build_bundle(output_dir: Path, *, service_dir: Path = SERVICE_DIR) -> None:
+def build_bundle(output_dir: Path, *, service_dir: Path = SERVICE_DIR, host: bool = False) -> None:
     """Fill ``output_dir`` (created if missing) with the dependencies and ``service/``."""
     requirements = service_dir / REQUIREMENTS_FILE
     if not requirements.is_file():
         raise BundleError(f"{requirements} not found")
     output_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        pip_install_command(output_dir, requirements),
+        pip_install_command(output_dir, requirements, host=host),
         capture_output=True,
         text=True,
         check=False,

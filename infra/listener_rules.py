@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
+from infra.alb_rules import OWNER_TAG_KEY
 from infra.nag import acknowledge
 from infra.settings import ListenerSettings, RouteSettings, RoutingSettings
 
@@ -21,6 +22,7 @@ class ListenerRules(Construct):
     new target group; requests without the header fall through to the legacy rule.
     Weighted mode: the new rule matches path and method and splits between the new and the
     legacy target group; weight 0 for the new side sends everything back to legacy.
+    Host-scoped routes also match the listener's hosts.
     The priorities were checked on load (``invariants.py``): the new rule is always evaluated
     first.
     """
@@ -45,8 +47,10 @@ class ListenerRules(Construct):
                 self, "ListenerSecurityGroup", listener.security_group_id, mutable=False
             ),
         )
+        self._settings = listener
         for route in listener.routes:
             self._add_route(route, declare_legacy_rule=listener.declare_legacy_rules)
+        Tags.of(self).add(OWNER_TAG_KEY, Stack.of(self).stack_name)
         acknowledge(
             self,
             "Annotation::@aws-cdk/aws-elbv2:albTargetGroupCannotRegisterListener",
@@ -63,6 +67,9 @@ class ListenerRules(Construct):
             elbv2.ListenerCondition.path_patterns([route.route.path_pattern]),
             elbv2.ListenerCondition.http_request_methods([route.route.method]),
         ]
+        hosts = self._settings.hosts_of(route.route)
+        if hosts:
+            request_conditions.append(elbv2.ListenerCondition.host_headers(list(hosts)))
         if self._routing.mode == "header":
             conditions = [
                 *request_conditions,

@@ -30,9 +30,6 @@ RETENTION_BY_DAYS = {
     3288: _RETENTION.NINE_YEARS, 3653: _RETENTION.TEN_YEARS,
 }  # fmt: skip
 
-SETTINGS_SECRET_ENV = "SETTINGS_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
-OTEL_SERVICE_NAME_ENV = "OTEL_SERVICE_NAME"
-
 
 class ScorerFunction(Construct):
     def __init__(
@@ -75,13 +72,7 @@ class ScorerFunction(Construct):
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             security_groups=[security_group],
-            environment={
-                **settings.service_environment,
-                # The service reads this secret at cold start and overlays its JSON keys on the
-                # environment, so no secret value is ever part of the template.
-                SETTINGS_SECRET_ENV: settings.settings_secret_arn,
-                OTEL_SERVICE_NAME_ENV: settings.otel_service_name,
-            },
+            environment=settings.lambda_environment(),
             tracing=lambda_.Tracing.ACTIVE,
             adot_instrumentation=lambda_.AdotInstrumentationConfig(
                 layer_version=lambda_.AdotLayerVersion.from_python_sdk_layer_version(

@@ -17,7 +17,7 @@ from infra import invariants
 from infra.config_error import ConfigError
 from infra.context_reader import ContextReader, Form, as_mapping
 from infra.invariants import PlannedRule
-from infra.routes import INTERNAL_ROUTES, PUBLIC_ROUTES, Route
+from infra.routes import ListenerName, Route, listener_routes
 
 CONTEXT_KEY = "environments"
 
@@ -34,10 +34,17 @@ LOG_RETENTION_DAYS = frozenset(
      3288, 3653}
 )  # fmt: skip
 
+SETTINGS_SECRET_ENV = "SETTINGS_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+OTEL_SERVICE_NAME_ENV = "OTEL_SERVICE_NAME"
+EXEC_WRAPPER_ENV = "AWS_LAMBDA_EXEC_WRAPPER"
+# What CDK's ADOT configuration sets EXEC_WRAPPER_ENV to (AdotLambdaExecWrapper.INSTRUMENT_HANDLER).
+ADOT_EXEC_WRAPPER = "/opt/otel-instrument"
 # Names the stack sets itself; a context value must not override them.
 RESERVED_ENVIRONMENT_NAMES = frozenset(
-    {"SETTINGS_SECRET_ARN", "OTEL_SERVICE_NAME", "AWS_LAMBDA_EXEC_WRAPPER"}
+    {SETTINGS_SECRET_ENV, OTEL_SERVICE_NAME_ENV, EXEC_WRAPPER_ENV}
 )
+# Lambda refuses a function whose environment (names and values) exceeds 4 KB.
+LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
 # Settings the service reads from the secret; the template must never carry them.
 SECRET_ENVIRONMENT_NAMES = frozenset(
     {"DATABASE_URL", "SECRET_KEY", "CGRANTS_API_TOKEN", "JWT_SECRET", "DEMO_API_KEY",
@@ -60,24 +67,33 @@ _NAME_PREFIX = Form(
     re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
     "lowercase letters, digits and inner hyphens",
 )
-_VPC_ID = Form(re.compile(r"^vpc-[0-9a-f]{8,17}$"), "a VPC id (vpc-...)")
-_SUBNET_ID = Form(re.compile(r"^subnet-[0-9a-f]{8,17}$"), "a subnet id (subnet-...)")
-_SECURITY_GROUP_ID = Form(re.compile(r"^sg-[0-9a-f]{8,17}$"), "a security group id (sg-...)")
+# AWS issues resource ids of 8 hex digits (older resources) or 17 (everything since 2018).
+_HEX_ID = r"(?:[0-9a-f]{8}|[0-9a-f]{17})"
+_VPC_ID = Form(re.compile(rf"^vpc-{_HEX_ID}$"), "a VPC id (vpc- and 8 or 17 hex digits)")
+_SUBNET_ID = Form(
+    re.compile(rf"^subnet-{_HEX_ID}$"), "a subnet id (subnet- and 8 or 17 hex digits)"
+)
+_SECURITY_GROUP_ID = Form(
+    re.compile(rf"^sg-{_HEX_ID}$"), "a security group id (sg- and 8 or 17 hex digits)"
+)
+# Load balancer, listener and target group ids are 16 hex digits.
+_ELB_ID = r"[0-9a-f]{16}"
 _ARN_HEAD = r"^arn:aws[a-z-]*:{service}:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
 _LISTENER_ARN = Form(
     re.compile(
         _ARN_HEAD.format(service="elasticloadbalancing")
-        + r"listener/(?P<load_balancer>app/[A-Za-z0-9-]{1,32}/[0-9a-f]+)/[0-9a-f]+$"
+        + rf"listener/(?P<load_balancer>app/[A-Za-z0-9-]{{1,32}}/{_ELB_ID})/{_ELB_ID}$"
     ),
     "an ALB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:"
-    "listener/app/<name>/<id>/<id>)",
+    "listener/app/<name>/<16 hex digits>/<16 hex digits>)",
 )
 _TARGET_GROUP_ARN = Form(
     re.compile(
         _ARN_HEAD.format(service="elasticloadbalancing")
-        + r"targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$"
+        + rf"targetgroup/[A-Za-z0-9-]{{1,32}}/{_ELB_ID}$"
     ),
-    "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)",
+    "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:"
+    "targetgroup/<name>/<16 hex digits>)",
 )
 # A complete secret ARN, with the six random characters Secrets Manager appends, so the read
 # grant names exactly one secret instead of a wildcard.
@@ -95,6 +111,10 @@ _TOPIC_ARN = Form(
 # RFC 9110 token characters; ALB allows header names up to 40 characters.
 _HEADER_NAME = Form(
     re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$"), "an HTTP header name of 1-40 characters"
+)
+# ALB host conditions: letters, digits, '-', '.', and the wildcards '*' and '?'.
+_HOST_PATTERN = Form(
+    re.compile(r"^[A-Za-z0-9*?.-]{1,128}$"), "a host pattern (*.example.com), up to 128 characters"
 )
 _NO_SPACES = Form(re.compile(r"^\S+$"), "a non-empty string without spaces")
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -118,6 +138,16 @@ class FunctionSettings:
     otel_service_name: str
     settings_secret_arn: str
     service_environment: Mapping[str, str]
+
+    def lambda_environment(self) -> dict[str, str]:
+        """Every variable the function is created with, except the ADOT exec wrapper."""
+        return {
+            **self.service_environment,
+            # The service reads this secret at cold start and overlays its JSON keys on the
+            # environment, so no secret value is ever part of the template.
+            SETTINGS_SECRET_ENV: self.settings_secret_arn,
+            OTEL_SERVICE_NAME_ENV: self.otel_service_name,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,12 +173,17 @@ class RouteSettings:
 class ListenerSettings:
     """One ALB's HTTPS listener and the scorer routes it sends to the new service."""
 
-    name: Literal["public", "internal"]
+    name: ListenerName
     listener_arn: str
     security_group_id: str
+    # The host condition of the listener's host-scoped routes (routes.py); empty: any host.
+    hosts: tuple[str, ...]
     # False when another stack owns the legacy rules; their priorities are still checked.
     declare_legacy_rules: bool
     routes: tuple[RouteSettings, ...]
+
+    def hosts_of(self, route: Route) -> tuple[str, ...]:
+        return self.hosts if route.host_scoped else ()
 
     @property
     def load_balancer_full_name(self) -> str:
@@ -169,6 +204,7 @@ class ListenerSettings:
                         priority=priority,
                         path_pattern=route.route.path_pattern,
                         method=route.route.method,
+                        hosts=self.hosts_of(route.route),
                     )
                 )
         return rules
@@ -303,7 +339,20 @@ def _function(env_block: ContextReader, arns: _ArnCheck) -> FunctionSettings:
     )
     block.finish()
     _check_database_timeouts_fit(settings, where=block.path)
+    _check_environment_fits(settings, where=env_block.path)
     return settings
+
+
+def _check_environment_fits(settings: FunctionSettings, *, where: str) -> None:
+    variables = {**settings.lambda_environment(), EXEC_WRAPPER_ENV: ADOT_EXEC_WRAPPER}
+    size = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
+    if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES:
+        largest = sorted(variables, key=lambda name: len(variables[name].encode()), reverse=True)
+        raise ConfigError(
+            f"{where}.service_environment: the function's environment is {size} bytes, over "
+            f"Lambda's limit of {LAMBDA_ENVIRONMENT_LIMIT_BYTES} (largest: "
+            f"{', '.join(largest[:3])}); move large values to the settings secret"
+        )
 
 
 # The service's defaults (service/settings.py) when the environment does not set them.
@@ -396,22 +445,25 @@ def _routing(block: ContextReader, arns: _ArnCheck) -> RoutingSettings:
         header_name=header_name,
         header_value=header_value,
         weights=weights,
-        public=_listener(block.child("public_listener"), "public", PUBLIC_ROUTES, arns),
-        internal=_listener(block.child("internal_listener"), "internal", INTERNAL_ROUTES, arns),
+        public=_listener(block.child("public_listener"), "public", arns),
+        internal=_listener(block.child("internal_listener"), "internal", arns),
     )
     block.finish()
     return settings
 
 
-def _listener(
-    block: ContextReader,
-    name: Literal["public", "internal"],
-    routes: tuple[Route, ...],
-    arns: _ArnCheck,
-) -> ListenerSettings:
+def _listener(block: ContextReader, name: ListenerName, arns: _ArnCheck) -> ListenerSettings:
     listener_arn = arns.check(block, "listener_arn", _LISTENER_ARN)
     security_group_id = block.string("security_group_id", form=_SECURITY_GROUP_ID)
+    hosts = block.string_list("hosts", form=_HOST_PATTERN) if block.has("hosts") else ()
     declare_legacy_rules = block.boolean("declare_legacy_rules")
+    routes = listener_routes(name)
+    scoped = [route.key for route in routes if route.host_scoped]
+    if scoped and not hosts:
+        raise ConfigError(
+            f"{block.path}.hosts: missing (expected a non-empty list of host patterns); routes "
+            f"{', '.join(scoped)} are scoped to the listener's hosts"
+        )
     routes_block = block.child("routes")
     route_settings = []
     for route in routes:
@@ -433,13 +485,31 @@ def _listener(
         name=name,
         listener_arn=listener_arn,
         security_group_id=security_group_id,
+        hosts=hosts,
         declare_legacy_rules=declare_legacy_rules,
         routes=tuple(route_settings),
     )
     planned = settings.planned_rules()
-    invariants.check_priorities_unique(block.path, planned)
+    invariants.check_priorities_unique(
+        block.path, planned, legacy_rules_shared=not declare_legacy_rules
+    )
     invariants.check_new_rules_precede_legacy(block.path, planned)
+    invariants.check_new_rules_keep_the_legacy_order(block.path, planned)
+    _check_shared_legacy_rules(block.path, settings.routes)
     return settings
+
+
+def _check_shared_legacy_rules(where: str, routes: tuple[RouteSettings, ...]) -> None:
+    """Routes that name one legacy rule must agree on where it forwards."""
+    by_priority: dict[int, RouteSettings] = {}
+    for route in routes:
+        first = by_priority.setdefault(route.legacy_priority, route)
+        if first.legacy_target_group_arn != route.legacy_target_group_arn:
+            raise ConfigError(
+                f"{where}.routes.{route.route.key}.legacy_target_group_arn: legacy rule "
+                f"{route.legacy_priority} is also route {first.route.key!r}'s, which names "
+                f"{first.legacy_target_group_arn}; one rule forwards to one target group"
+            )
 
 
 def _tags(block: ContextReader) -> dict[str, str]:

@@ -37,7 +37,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         # Each worker builds its own app and so opens its own database connection.
         telemetry.configure_from_environment()
-        return create_app(self._settings)
+        return telemetry.traced(create_app(self._settings))
 
 
 def main(argv: list[str] | None = None) -> int:

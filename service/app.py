@@ -11,6 +11,7 @@ from service.db.connection import Database
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
 from service.middleware.request_log import RequestLogMiddleware
+from service.middleware.span_name import SpanNameMiddleware
 from service.rate_limiter import RateLimiter
 from service.resources.health import HealthResource
 from service.routes import add_routes
@@ -41,6 +42,7 @@ def create_app(
     # which replaces that attribute, sees every app we build.
     middleware: list[Any] = [
         RequestLogMiddleware(),
+        SpanNameMiddleware(),
         CorsMiddleware(),
         BodyLimitMiddleware(settings.max_request_body_bytes),
     ]

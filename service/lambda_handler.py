@@ -14,7 +14,7 @@ from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
-from service import logs
+from service import logs, telemetry
 from service.app import create_app
 from service.secrets import environment_with_secret
 from service.settings import Settings
@@ -22,7 +22,7 @@ from service.settings import Settings
 settings = Settings.from_env(environment_with_secret(os.environ))
 logs.configure(settings.log_level)
 app = create_app(settings)
-_adapter = make_lambda_handler(app)
+_adapter = make_lambda_handler(telemetry.traced(app))
 log = logging.getLogger("service.lambda")
 
 

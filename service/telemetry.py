@@ -1,18 +1,24 @@
 """OpenTelemetry: off unless configured through the standard OTEL_* variables.
 
-On Lambda the ADOT layer's exec wrapper configures the SDK and instruments Falcon before our
-module is imported. Locally, `python -m service` calls `configure_from_environment()`, which runs
-the same opentelemetry-distro initialisation when an exporter is named.
+On Lambda the ADOT layer's exec wrapper configures the SDK before our module is imported, and
+its Lambda instrumentation opens a span per invocation. Locally, `python -m service` calls
+`configure_from_environment()`, which runs the same opentelemetry-distro initialisation when an
+exporter is named. In both, `traced(app)` adds the request span: the OpenTelemetry release the
+layer ships (see service/requirements.txt) has no Falcon instrumentation for Falcon 4, so the
+request span comes from its WSGI middleware, named after the route by SpanNameMiddleware.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+from opentelemetry.util import types
 
 _tracer = trace.get_tracer("service")
 
@@ -30,12 +36,19 @@ def configure_from_environment(env: dict[str, str] | None = None) -> bool:
     exporter = source.get("OTEL_TRACES_EXPORTER", "").strip().lower()
     if not exporter or exporter == "none" or source.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
-    from opentelemetry.instrumentation.auto_instrumentation import initialize
-
     for name in ("OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"):
         os.environ.setdefault(name, "none")
-    initialize()
+    # In opentelemetry-instrumentation 0.50b0 the distro's initialisation runs when its
+    # sitecustomize module is first imported (as `opentelemetry-instrument` arranges), and it
+    # expects the PYTHONPATH that command sets.
+    os.environ.setdefault("PYTHONPATH", "")
+    importlib.import_module("opentelemetry.instrumentation.auto_instrumentation.sitecustomize")
     return True
+
+
+def traced(app: Any) -> Any:
+    """The WSGI app with a span per request (a no-op while no tracer provider is configured)."""
+    return OpenTelemetryMiddleware(app)  # type: ignore[no-untyped-call]
 
 
 @contextmanager
@@ -43,7 +56,8 @@ def span(name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
     """A child span for a step of the domain pipeline (auth, load, verify, dedup, score...)."""
     with _tracer.start_as_current_span(name) as current:
         if attributes and current.is_recording():
-            current.set_attributes(attributes)
+            values: dict[str, types.AttributeValue] = dict(attributes)
+            current.set_attributes(values)
         yield current
 
 

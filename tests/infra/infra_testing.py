@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,46 @@ def conditions(rule: dict[str, Any]) -> dict[str, Any]:
         else:
             found[field] = condition
     return found
+
+
+def alb_matches(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
+    """One ALB pattern against one concrete value: ``*`` any run, ``?`` one character."""
+    regex = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+    flags = re.DOTALL | (0 if case_sensitive else re.IGNORECASE)
+    return re.fullmatch(regex, value, flags) is not None
+
+
+def first_matching_rule(
+    rules: dict[int, dict[str, Any]],
+    *,
+    method: str,
+    host: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]] | None:
+    """The rule an ALB would pick for a request: the lowest priority whose conditions all hold."""
+    sent = {name.lower(): value for name, value in (headers or {}).items()}
+    for priority in sorted(rules):
+        found = conditions(rules[priority])
+        if "path-pattern" in found and not any(
+            alb_matches(pattern, path) for pattern in found["path-pattern"]
+        ):
+            continue
+        if "http-request-method" in found and method not in found["http-request-method"]:
+            continue
+        if "host-header" in found and not any(
+            alb_matches(pattern, host, case_sensitive=False)
+            for pattern in found["host-header"]["HostHeaderConfig"]["Values"]
+        ):
+            continue
+        if "http-header" in found:
+            name, values = found["http-header"]
+            value = sent.get(name.lower())
+            if value is None or not any(
+                alb_matches(pattern, value, case_sensitive=False) for pattern in values
+            ):
+                continue
+        return priority, rules[priority]
+    return None

@@ -26,22 +26,70 @@ def synth_with(changes: dict[str, Any], *, env: str = "production") -> None:
 
 
 def test_duplicate_priority_fails_synth() -> None:
-    with pytest.raises(ConfigError, match=r"internal_listener: duplicate priority 2091"):
-        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2091})
+    with pytest.raises(ConfigError, match=r"internal_listener: duplicate priority 2081"):
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2081})
 
 
 def test_new_rule_priority_equal_to_a_legacy_rule_is_a_duplicate() -> None:
-    with pytest.raises(ConfigError, match=r"duplicate priority 2100"):
-        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2100})
+    with pytest.raises(ConfigError, match=r"duplicate priority 2105"):
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2105})
+
+
+def test_routes_may_share_a_legacy_catch_all_owned_elsewhere() -> None:
+    # internal_score_v2 and internal_check_bans both shadow the platform's /internal/* at 2120.
+    synth_with({})
+
+
+def test_routes_sharing_a_legacy_rule_must_agree_on_its_target_group() -> None:
+    other = "arn:aws:elasticloadbalancing:us-west-2:333333333333:targetgroup/x/3c000000000000ff"
+    with pytest.raises(
+        ConfigError,
+        match=r"routes.internal_check_bans.legacy_target_group_arn: legacy rule 2120 is also "
+        r"route 'embed_weights'",
+    ):
+        synth_with({f"{INTERNAL}.routes.internal_check_bans.legacy_target_group_arn": other})
+
+
+def test_a_declared_legacy_rule_cannot_be_shared() -> None:
+    with pytest.raises(ConfigError, match=r"duplicate priority 2120"):
+        synth_with({f"{INTERNAL}.declare_legacy_rules": True})
 
 
 def test_header_rule_after_its_legacy_rule_fails_synth() -> None:
     with pytest.raises(
         ConfigError,
-        match=r"new rule 2105 \(POST /internal/embed/stamps/\*\) of route 'embed_stamps' "
-        r"would be shadowed by the legacy rule 2100",
+        match=r"new rule 2110 \(POST /internal/embed/stamps/\*\) of route 'embed_stamps' "
+        r"would be shadowed by the legacy rule 2104",
     ):
-        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2105})
+        synth_with({f"{INTERNAL}.routes.embed_stamps.priority": 2110})
+
+
+def test_the_score_rule_before_the_history_rule_fails_synth() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"the new rule 2100 \(GET /v2/stamps/\*/score/\* host \*.passport.xyz\) of route "
+        r"'v2_stamps_score' comes before the new rule 2107 .* of route 'v2_stamps_score_history', "
+        r"but the legacy rules they shadow are in the other order \(2112 after 2111\)",
+    ):
+        synth_with({f"{PUBLIC}.routes.v2_stamps_score.priority": 2100})
+
+
+def test_the_stamps_list_rule_before_the_score_rule_fails_synth() -> None:
+    with pytest.raises(ConfigError, match=r"'v2_stamps_list' comes before the new rule 2107"):
+        synth_with({f"{PUBLIC}.routes.v2_stamps_list.priority": 2105})
+
+
+def test_host_scoped_routes_need_the_listener_hosts() -> None:
+    with pytest.raises(
+        ConfigError, match=r"public_listener.hosts: missing .* v2_stamps_score_history, v2_stamps"
+    ):
+        synth_with({f"{PUBLIC}.hosts": DELETE})
+
+
+@pytest.mark.parametrize("host", ["passport xyz", "", "x" * 129])
+def test_malformed_host_pattern_fails_synth(host: str) -> None:
+    with pytest.raises(ConfigError, match=r"public_listener.hosts: expected a non-empty list"):
+        synth_with({f"{PUBLIC}.hosts": [host]})
 
 
 def planned(route_key: str, kind: str, priority: int, path: str) -> PlannedRule:
@@ -101,7 +149,10 @@ def test_missing_listener_arn_fails_synth() -> None:
 
 
 def test_listener_arn_of_another_account_fails_synth() -> None:
-    arn = "arn:aws:elasticloadbalancing:us-west-2:999999999999:listener/app/x/0a1b/2c3d"
+    arn = (
+        "arn:aws:elasticloadbalancing:us-west-2:999999999999:listener/app/x/"
+        "0a1b0a1b0a1b0a1b/2c3d2c3d2c3d2c3d"
+    )
     with pytest.raises(ConfigError, match=r"not in the environment's account 333333333333"):
         synth_with({f"{PUBLIC}.listener_arn": arn})
 
@@ -161,7 +212,7 @@ def test_cdk_app_exits_with_the_message_instead_of_a_trace(tmp_path: Any) -> Non
     assert result.stderr.strip().endswith(
         "cdk.json context error: environments.production.routing.internal_listener.listener_arn:"
         " missing (expected an ALB listener ARN (arn:aws:elasticloadbalancing:<region>:"
-        "<account>:listener/app/<name>/<id>/<id>))"
+        "<account>:listener/app/<name>/<16 hex digits>/<16 hex digits>))"
     )
 
 
@@ -198,3 +249,38 @@ def test_lower_database_timeouts_let_a_short_function_timeout_synth() -> None:
             "environments.production.service_environment.DB_CONNECT_TIMEOUT": "2",
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("network.vpc_id", "vpc-0123456789abcdef"),  # 16 hex digits: AWS issues 8 or 17
+        ("network.security_group_id", "sg-0123456"),
+        ("network.private_subnet_ids", ["subnet-0123456789abcdef0a"]),
+    ],
+)
+def test_ids_of_lengths_aws_never_issues_fail_synth(path: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=rf"network.{path.split('.')[1]}: expected .*8 or 17"):
+        synth_with({f"environments.production.{path}": value})
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("network.vpc_id", "vpc-0123abcd"),
+        ("network.vpc_id", "vpc-0123456789abcdef0"),
+        ("network.security_group_id", "sg-0123abcd"),
+    ],
+)
+def test_ids_of_8_or_17_hex_digits_synth(path: str, value: str) -> None:
+    synth_with({f"environments.production.{path}": value})
+
+
+def test_a_function_environment_over_4_kb_fails_synth() -> None:
+    issuers = [f"did:ethr:0x{index:040x}" for index in range(80)]
+    with pytest.raises(
+        ConfigError,
+        match=r"service_environment: the function's environment is \d+ bytes, over Lambda's "
+        r"limit of 4096 \(largest: TRUSTED_IAM_ISSUERS",
+    ):
+        synth_with({"environments.production.service_environment.TRUSTED_IAM_ISSUERS": issuers})

@@ -11,7 +11,6 @@ import falcon.testing
 import pg8000.native
 import pytest
 from opentelemetry import trace
-from opentelemetry.instrumentation.falcon import FalconInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -61,15 +60,12 @@ def traced_client(
 ) -> Iterator[falcon.testing.TestClient]:
     # Only reads, so the tables need no reset; `admin_conn` makes sure the schema exists.
     db = Database(settings.database)
-    instrumentor = FalconInstrumentor()
-    # Before create_app: the instrumentor works by replacing falcon.App.
-    instrumentor.instrument(tracer_provider=trace.get_tracer_provider())
     try:
         app = create_app(settings, db)
         app.add_route("/test-only/selects", RunsSelects(db))
-        yield falcon.testing.TestClient(app)
+        # Wrapped as every entry point wraps it (the Lambda handler, python -m service).
+        yield falcon.testing.TestClient(telemetry.traced(app))
     finally:
-        instrumentor.uninstrument()
         db.close()
 
 
@@ -204,7 +200,8 @@ from service.settings import Settings
 settings = Settings.from_env(
     {"DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "SECRET_KEY": "k", "CGRANTS_API_TOKEN": "t"}
 )
-assert falcon.testing.TestClient(create_app(settings)).simulate_get("/health").status_code == 200
+client = falcon.testing.TestClient(telemetry.traced(create_app(settings)))
+assert client.simulate_get("/health").status_code == 200
 trace.get_tracer_provider().force_flush()
 """
 
