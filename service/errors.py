@@ -119,7 +119,7 @@ class UnprocessableEntity(ApiError):
 
 
 class RateLimited(ApiError):
-    """429 once a key has used its window's budget (public-api.md §4.6, decision P6)."""
+    """429 once a key has used its window's budget (ADR-0013)."""
 
     status = falcon.HTTP_429
     detail = "You have been rate limited!"

@@ -1,16 +1,16 @@
-"""Per-API-key rate limits on the reference's Redis (public-api.md §4, decision P6).
+"""Per-API-key rate limits on the reference's Redis (ADR-0013).
 
 Every v2 route authenticated by API key calls `RateLimiter.check` once, at the point where the
-reference counts (§4.5): after authentication and parameter parsing, before the route's work.
+reference counts: after authentication and parameter parsing, before the route's work.
 Counters, windows and keys are the reference's, so during a rollout a key has one budget across
 both services.
 
-A route opts in with two lines: take `limiter: RateLimiter` in its resource's constructor
-(`routes.py` passes the one instance `create_app` built), and call
-`self._limiter.check(req, auth)` with the `AuthenticatedKey` that `api_key.authenticate`
-returned, at the route's counting point. `check` raises `RateLimited` (429, `Retry-After`;
-`str()` is `""`, the reference's analytics `error`), which the route records in its analytics
-row like any other ApiError before letting it propagate.
+A route opts in by taking `limiter: RateLimiter` in its resource's constructor (`routes.py`
+passes the one instance `create_app` built) and handing it to
+`v2_access.authenticate_v2_request`, which calls `check` after the route's own checks (ADR-0035).
+`check` raises `RateLimited` (429, `Retry-After`; `str()` is `""`, the reference's analytics
+`error`), which is recorded in the request's analytics row like any other ApiError before it
+propagates.
 
 Redis trouble never fails a request: the request is served (fail open), the request log line says
 `"ratelimit": "fail_open"` and the `ratelimit.fail_open` counter goes up. After a failure the

@@ -1,5 +1,5 @@
 """stampMetadata.json from PASSPORT_PUBLIC_URL, fetched with a hard deadline and cached per
-process (public-api.md P5).
+process.
 
 The reference fetches without a timeout and caches in Redis for an hour; here a copy lives for an
 hour in the process, a fetch never holds a request longer than `timeout_s`, and a failed refresh

@@ -1,10 +1,10 @@
 """The one way into every v2 API-key route: the presented key, the route's own checks, and the
 analytics row of each attempt.
 
-The order is the reference's (public-api.md §0, §4.5): authenticate → the route's parameter and
-permission checks → the work. Anything that must see every admitted request exactly once, such
-as a per-key rate limit, belongs at the end of `authenticate_v2_request`, after `checks`: what
-the reference never counts (401, 422, history's 403 and 400) has been refused by then.
+The order is the reference's (ADR-0035): authenticate → the route's parameter and permission
+checks → the work. Anything that must see every admitted request exactly once, such as a per-key
+rate limit, belongs at the end of `authenticate_v2_request`, after `checks`: what the reference
+never counts (401, 422, history's 403 and 400) has been refused by then.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def authenticate_v2_request(
     checks: Callable[[AuthenticatedKey], object] | None = None,
     limiter: RateLimiter | None = None,
 ) -> AuthenticatedKey:
-    """Authenticates the request's key (decision 4 and P2: revoked and expired keys are refused
+    """Authenticates the request's key (ADR-0003: revoked and expired keys are refused
     everywhere), then runs the route's `checks`. Raises the ApiError to answer; the attempt's
     analytics row is already written unless the reference writes none (an unknown key, a 422)."""
     key = api_key.presented_key(

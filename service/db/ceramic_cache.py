@@ -101,7 +101,8 @@ def stamp_page(
     tx: Transaction, address: str, *, older_than: int | None, newer_than: int | None, limit: int
 ) -> StampPage:
     """One page of the address's rows that are not soft-deleted, of every type, revoked or not
-    (the stamps list's rows, public-api.md §2.1), in one round trip. `newer_than` takes the
+    (the stamps list's rows, as the reference's `get_passport_stamps` in
+    `api/v2/api/api_stamps.py` lists them), in one round trip. `newer_than` takes the
     `limit` rows just above the id, as the reference's `prev` does."""
     params: dict[str, Any] = {"address": address, "limit": limit}
     if older_than is not None:

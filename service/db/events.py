@@ -19,7 +19,7 @@ def latest_score_event(
     tx: Transaction, *, community_id: int, address: str, at_or_before: datetime
 ) -> ScoreEvent | None:
     """The community's newest SCU event for the address created at or before the moment; events
-    tied on `created_at` resolve to the greatest id (P3). Served by `score_history_index`."""
+    tied on `created_at` resolve to the greatest id. Served by `score_history_index`."""
     if "\x00" in address:
         return None  # PostgreSQL text cannot hold NUL, so no stored address has one
     row = tx.one(

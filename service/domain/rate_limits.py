@@ -1,5 +1,5 @@
-"""The reference's per-key rate limit arithmetic (public-api.md §4.3-4.4), so that both services
-count a key's requests in the same Redis counter.
+"""The reference's per-key rate limit arithmetic (ADR-0013), so that both services count a key's
+requests in the same Redis counter.
 
 The reference is django-ratelimit 4.1.0 behind Django's Redis cache: a fixed window per key whose
 end is jittered by the key's CRC-32, a counter named by the SHA-256 of group, normalised rate, key
@@ -23,7 +23,7 @@ _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # "analysis", and this service serves neither.
 REGISTRY_GROUP = "registry"
 
-# Decision P6: a rate the reference cannot parse (its 500) is the lowest tier here.
+# ADR-0013: a rate the reference cannot parse (its 500) is the lowest tier here.
 LOWEST_TIER = "125/15m"
 
 # django-ratelimit keeps a counter a few seconds past its window (EXPIRATION_FUDGE).

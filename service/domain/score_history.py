@@ -1,5 +1,5 @@
-"""The score history route's rules (public-api.md §1, P3): reading `created_at`, and the answer
-built from a stored SCU event."""
+"""The score history route's rules (the reference's `get_score_history` in
+`api/v2/api/api_stamps.py`): reading `created_at`, and the answer built from a stored SCU event."""
 
 from __future__ import annotations
 
@@ -121,8 +121,9 @@ class _HistoricScore(BaseModel):
 
 
 def history_answer(address: str, event_data: Any) -> dict[str, Any]:
-    """The answer for one SCU event, either stored shape (§1.3): Django's serialised score
-    (`{"model", "pk", "fields": {...}}`) or the older top-level `{"score", "evidence", ...}`."""
+    """The answer for one SCU event, in either shape the reference stores and reads: Django's
+    serialised score (`{"model", "pk", "fields": {...}}`) or the older top-level
+    `{"score", "evidence", ...}`."""
     data = (
         event_data["fields"]
         if isinstance(event_data, dict) and "fields" in event_data

@@ -1,6 +1,7 @@
-"""The Passport app's stamp metadata document (public-api.md §3): validated into the reference's
-`StampDisplayResponse` shape, icons resolved against PASSPORT_PUBLIC_URL, and the per-provider
-view the stamps list attaches to its items (§2.2)."""
+"""The Passport app's stamp metadata document (the reference's `fetch_all_stamp_metadata` in
+`api/registry/api/v1.py`): validated into its `StampDisplayResponse` shape, icons resolved against
+PASSPORT_PUBLIC_URL, and the per-provider view the stamps list attaches to its items (as
+`fetch_stamp_metadata_for_provider` in `api/v2/api/api_stamps.py` builds it)."""
 
 from __future__ import annotations
 

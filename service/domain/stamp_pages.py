@@ -1,6 +1,7 @@
-"""Cursor pages of an address's stamps (public-api.md §2, P4).
+"""Cursor pages of an address's stamps (the reference's `get_passport_stamps` in
+`api/v2/api/api_stamps.py`).
 
-Tokens are the reference's (`registry/utils.py` encode_cursor/decode_cursor): base64url without
+Tokens are the reference's (`api/registry/utils.py` encode_cursor/decode_cursor): base64url without
 padding of `json.dumps({"d": "next"|"prev", "id": <int>})`, so a token minted by either service
 works on both.
 """

@@ -94,7 +94,7 @@ class V2ScoreResource:
                 tx, community=community, address=normalized, settings=self._settings, now=now
             )
             points, possible = (None, None)
-            # Decision 7: points only on request (exactly "true"), when reporting is on and the
+            # ADR-0006: points only on request (exactly "true"), when reporting is on and the
             # community is in the program; otherwise both members are null.
             if req.get_param("include_human_points") == "true":
                 points, possible = human_points.points_payload(

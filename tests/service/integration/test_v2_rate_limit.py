@@ -1,7 +1,7 @@
-"""Per-key rate limits on the v2 score route, against a real Redis (public-api.md §4, P6).
+"""Per-key rate limits on the v2 score route, against a real Redis (ADR-0013).
 
-Counters are arranged and read under the reference's keys, built here from the recipe of §4.3
-(not with the service's helpers), so a counter the reference advanced stops this service too.
+Counters are arranged and read under the reference's keys, built here from django-ratelimit's
+recipe (not with the service's helpers), so a counter the reference advanced stops this service too.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def test_the_first_request_creates_the_reference_counter_with_its_ttl(
 def test_the_worked_example_of_the_reference(
     make_world: Callable[..., sc.Scenario], redis_client: redis.Redis
 ) -> None:
-    # §4.4: key prefix rxDLEXy5, rate 3/1m, first request at 1796125734.
+    # ADR-0013's worked example: key prefix rxDLEXy5, rate 3/1m, first request at 1796125734.
     world = make_world(clock=lambda: 1796125734.0)
     key = seed.create_api_key(
         world.conn,
@@ -228,7 +228,7 @@ def test_a_limited_request_writes_the_reference_analytics_row(
     assert row["query_params"] == {"include_human_points": ["true"]}
 
 
-# --- what is counted (§4.5) -------------------------------------------------------------------
+# --- what is counted (ADR-0035) ---------------------------------------------------------------
 
 
 def test_authentication_failures_are_not_counted_and_touch_no_redis(

@@ -1,4 +1,4 @@
-"""GET /v2/stamps/{scorer_id}/score/{address}/history (public-api.md §0-§1, P2, P3): answers and
+"""GET /v2/stamps/{scorer_id}/score/{address}/history (ADR-0031, ADR-0032): answers and
 analytics rows against the real database, as snapshots where the whole answer matters."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GET /v2/stamps/metadata (public-api.md §3, P5): the document from a real HTTP source, its shape
+"""GET /v2/stamps/metadata (ADR-0034): the document from a real HTTP source, its shape
 and icons, the per-process copy, a source that is down or slow, and analytics rows."""
 
 from __future__ import annotations

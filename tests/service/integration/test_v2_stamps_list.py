@@ -1,4 +1,4 @@
-"""GET /v2/stamps/{address} (public-api.md §0, §2, P2, P4): cursor pages over the real database,
+"""GET /v2/stamps/{address} (ADR-0031, ADR-0033): cursor pages over the real database,
 links, the rows listed, metadata, refusals and analytics rows."""
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def test_links_without_a_forwarded_scheme_use_the_requests(world: sc.Scenario) -
         ("0x123", "limit=1001", "Invalid limit."),  # the limit is checked first
         (sc.ADDRESS, "limit=-1", "Invalid limit."),
         ("0x123", None, "Invalid address."),
-        ("aa" * 20, None, "Invalid address."),  # decision 5: `0x` is required
+        ("aa" * 20, None, "Invalid address."),  # ADR-0004: `0x` is required
         (sc.ADDRESS, "token=%%%", "Invalid token."),
         (sc.ADDRESS, "token=a", "Invalid token."),  # not base64 once re-padded
         (sc.ADDRESS, "token=" + base64.urlsafe_b64encode(b"\xff\xfe").decode(), "Invalid token."),

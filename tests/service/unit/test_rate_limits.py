@@ -1,4 +1,4 @@
-"""The reference's rate-limit arithmetic: rates, jittered windows and counter keys (§4.3-4.4)."""
+"""The reference's rate-limit arithmetic: rates, jittered windows and counter keys (ADR-0013)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from service.domain.rate_limits import (
     window_for,
 )
 
-# public-api.md §4.4: key `rl3_1m`, observed in the reference's Redis.
+# ADR-0013's worked example: key `rl3_1m`, observed in the reference's Redis.
 PREFIX = "rxDLEXy5"
 FIRST_REQUEST_TS = 1796125734
 

@@ -1,4 +1,4 @@
-"""Reading the history route's `created_at` (public-api.md §1.2 step 6, P3)."""
+"""Reading the history route's `created_at` (ADR-0032)."""
 
 from __future__ import annotations
 

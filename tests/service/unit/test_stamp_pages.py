@@ -1,4 +1,4 @@
-"""Cursor tokens of the stamps list (public-api.md §2.1, P4): the reference's format both ways."""
+"""Cursor tokens of the stamps list (ADR-0033): the reference's format both ways."""
 
 from __future__ import annotations
 
