@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,36 +58,45 @@ def find_by_id(tx: Transaction, community_id: int) -> Community | None:
     return Community(*row) if row else None
 
 
+# The scorer's type picks the child table; customization weights ride along. One row, or none
+# when the scorer row is missing: (type, weights, threshold, has_child, customization).
+SCORER_CONFIG_SELECT = (
+    "SELECT s.type AS scorer_type,"
+    " CASE s.type WHEN 'WEIGHTED' THEN w.weights WHEN 'WEIGHTED_BINARY' THEN b.weights END"
+    "  AS weights,"
+    " CASE s.type WHEN 'WEIGHTED' THEN w.threshold"
+    "  WHEN 'WEIGHTED_BINARY' THEN b.threshold END AS threshold,"
+    " CASE s.type WHEN 'WEIGHTED' THEN w.scorer_ptr_id IS NOT NULL"
+    "  WHEN 'WEIGHTED_BINARY' THEN b.scorer_ptr_id IS NOT NULL ELSE false END AS has_child,"
+    " (SELECT jsonb_build_object('present', true, 'weights', COALESCE((SELECT"
+    "    jsonb_object_agg(k, v) FROM ("
+    "      SELECT 'AllowList#' || l.name AS k, a.weight::text AS v, 0 AS src, a.id AS ord"
+    "      FROM account_allowlist a JOIN account_addresslist l ON l.id = a.address_list_id"
+    "      WHERE a.customization_id = c.id"
+    "      UNION ALL"
+    "      SELECT r.provider_id, cc.weight::text, 1, cc.id"
+    "      FROM account_customcredential cc"
+    "      JOIN account_customcredentialruleset r ON r.id = cc.ruleset_id"
+    "      WHERE cc.customization_id = c.id ORDER BY 3, 4) d), '{}'::jsonb))"
+    "  FROM account_customization c WHERE c.scorer_id = :community_id) AS customization"
+    " FROM scorer_weighted_scorer s"
+    " LEFT JOIN scorer_weighted_weightedscorer w ON w.scorer_ptr_id = s.id"
+    " LEFT JOIN scorer_weighted_binaryweightedscorer b ON b.scorer_ptr_id = s.id"
+    " WHERE s.id = :scorer_id"
+)
+
+
 def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
-    """One round trip: the scorer's type picks the child table; customization weights ride along."""
-    row = tx.one(
-        "SELECT s.type,"
-        " CASE s.type WHEN 'WEIGHTED' THEN w.weights WHEN 'WEIGHTED_BINARY' THEN b.weights END,"
-        " CASE s.type WHEN 'WEIGHTED' THEN w.threshold"
-        "  WHEN 'WEIGHTED_BINARY' THEN b.threshold END,"
-        " CASE s.type WHEN 'WEIGHTED' THEN w.scorer_ptr_id IS NOT NULL"
-        "  WHEN 'WEIGHTED_BINARY' THEN b.scorer_ptr_id IS NOT NULL ELSE false END,"
-        " (SELECT jsonb_build_object('present', true, 'weights', COALESCE((SELECT"
-        "    jsonb_object_agg(k, v) FROM ("
-        "      SELECT 'AllowList#' || l.name AS k, a.weight::text AS v, 0 AS src, a.id AS ord"
-        "      FROM account_allowlist a JOIN account_addresslist l ON l.id = a.address_list_id"
-        "      WHERE a.customization_id = c.id"
-        "      UNION ALL"
-        "      SELECT r.provider_id, cc.weight::text, 1, cc.id"
-        "      FROM account_customcredential cc"
-        "      JOIN account_customcredentialruleset r ON r.id = cc.ruleset_id"
-        "      WHERE cc.customization_id = c.id ORDER BY 3, 4) d), '{}'::jsonb))"
-        "  FROM account_customization c WHERE c.scorer_id = :community_id)"
-        " FROM scorer_weighted_scorer s"
-        " LEFT JOIN scorer_weighted_weightedscorer w ON w.scorer_ptr_id = s.id"
-        " LEFT JOIN scorer_weighted_binaryweightedscorer b ON b.scorer_ptr_id = s.id"
-        " WHERE s.id = :scorer_id",
-        scorer_id=community.scorer_id,
-        community_id=community.id,
-    )
+    """One round trip: the scorer, its child row and the customization's weights."""
+    row = tx.one(SCORER_CONFIG_SELECT, scorer_id=community.scorer_id, community_id=community.id)
+    return config_from_row(row)
+
+
+def config_from_row(row: Sequence[Any] | None) -> ScorerConfig:
+    """A ScorerConfig from the first five columns of SCORER_CONFIG_SELECT's row."""
     if row is None:
         return ScorerConfig(None, None, None, None)
-    scorer_type, weights, threshold, has_child, customization = row
+    scorer_type, weights, threshold, has_child, customization = row[:5]
     if not has_child:
         return ScorerConfig(None, None, None, None)
     dynamic = customization["weights"] if customization else None

@@ -75,7 +75,12 @@ class Transaction:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undoes only the enclosed writes when the block raises, so the request can go on
-        (retry after a constraint violation, or record an ERROR score instead)."""
+        (retry after a constraint violation, or record an ERROR score instead).
+
+        A savepoint that succeeded is not released: COMMIT keeps its writes and ROLLBACK undoes
+        them exactly as if it had been, a later ROLLBACK TO an outer savepoint still undoes
+        them, and names never repeat within a transaction. RELEASE would only cost a round trip.
+        """
         self._savepoints += 1
         name = f"sp_{self._savepoints}"
         self.run(f"SAVEPOINT {name}")
@@ -86,8 +91,6 @@ class Transaction:
             with suppress(InterfaceError, OSError):
                 self.run(f"ROLLBACK TO SAVEPOINT {name}")
             raise
-        else:
-            self.run(f"RELEASE SAVEPOINT {name}")
 
 
 def open_connection(

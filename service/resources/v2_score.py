@@ -89,7 +89,8 @@ class V2ScoreResource:
             if numeric_id < 0:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".
                 lookup_id = str(self._settings.demo_api_scorer_id)
-            community = communities.find_for_account(tx, lookup_id, auth.account_id)
+            with telemetry.span("scoring.community"):
+                community = communities.find_for_account(tx, lookup_id, auth.account_id)
             if community is None:
                 raise NotFound(NO_SCORER)
             normalized = normalize_address(address)
@@ -100,9 +101,10 @@ class V2ScoreResource:
             # Decision 7: points only on request (exactly "true"), when reporting is on and the
             # community is in the program; otherwise both members are null.
             if req.get_param("include_human_points") == "true":
-                points, possible = human_points.points_payload(
-                    tx, address=normalized, community=community, settings=self._settings
-                )
+                with telemetry.span("scoring.points_report"):
+                    points, possible = human_points.points_payload(
+                        tx, address=normalized, community=community, settings=self._settings
+                    )
             body = v2_response(stored, points_data=points, possible_points_data=possible)
         except ApiError as exc:
             self._record(tx, req, auth.key_id, response=None, error=exc)
@@ -121,6 +123,18 @@ class V2ScoreResource:
     ) -> None:
         if not self._settings.ff_api_analytics:
             return
+        with telemetry.span("scoring.analytics"):
+            self._write_analytics(tx, req, key_id, response=response, error=error)
+
+    def _write_analytics(
+        self,
+        tx: Transaction,
+        req: falcon.Request,
+        key_id: str,
+        *,
+        response: dict[str, Any] | None,
+        error: ApiError | None,
+    ) -> None:
         analytics.record(
             tx,
             analytics.AnalyticsRow(
