@@ -39,7 +39,14 @@ REQUEST_PARTS = {
     "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
     "BEGIN / COMMIT (Database.transaction)": "service/db/connection.py:_begin",
     "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
-    "LIFO dedup (pipeline.deduplicate)": "service/pipeline.py:deduplicate",
+    "stamps and their hash links (ceramic_cache.live_stamps)": (
+        "service/db/ceramic_cache.py:live_stamps"
+    ),
+    "LIFO plan and score (pipeline._plan_and_save, without its write)": (
+        "service/pipeline.py:_plan_and_save"
+    ),
+    "the run's one write (scoring_run.save_run)": "service/db/scoring_run.py:save_run",
+    "Human Points report (human_points.points_payload)": ("service/human_points.py:points_payload"),
     "analytics row (analytics.record)": "service/db/analytics.py:record",
 }
 
