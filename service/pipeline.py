@@ -95,7 +95,8 @@ def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
         if current is None or row.updated_at > current.updated_at:
             latest[row.provider] = row
     return [
-        LoadedStamp(provider=row.provider, credential=row.credential) for row in latest.values()
+        LoadedStamp(provider=row.provider, credential=row.credential, cache_id=row.id)
+        for row in latest.values()
     ]
 
 

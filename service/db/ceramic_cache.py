@@ -18,6 +18,7 @@ class CachedStamp:
     provider: str
     credential: dict[str, Any]
     updated_at: datetime
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
     round trip that would otherwise follow it.
     """
     rows = tx.run(
-        "WITH live AS (SELECT cc.type, cc.provider, cc.stamp, cc.updated_at"
+        "WITH live AS (SELECT cc.id, cc.type, cc.provider, cc.stamp, cc.updated_at"
         "  FROM ceramic_cache_ceramiccache cc"
         "  WHERE cc.address = :address AND cc.deleted_at IS NULL"
         "  AND NOT EXISTS (SELECT 1 FROM ceramic_cache_revocation r"
@@ -66,8 +67,8 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
         "   UNION ALL SELECT jsonb_array_elements_text(s.subject->'nullifiers')"
         "   WHERE jsonb_typeof(s.subject->'nullifiers') = 'array') n(hash)"
         "  WHERE n.hash IS NOT NULL)"
-        " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at,"
-        "  CAST(NULL AS bigint), CAST(NULL AS varchar), CAST(NULL AS timestamptz) FROM live"
+        " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at, live.id,"
+        "  CAST(NULL AS varchar), CAST(NULL AS timestamptz) FROM live"
         " UNION ALL"
         " SELECT 1, NULL, named.hash, NULL, NULL, l.id, l.address, l.expires_at FROM named"
         " LEFT JOIN registry_hashscorerlink l"
@@ -78,11 +79,11 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
     )
     stamps: list[CachedStamp] = []
     links: dict[str, Link | None] = {}
-    for kind, _type, name, stamp, updated_at, link_id, owner, expires_at in rows:
+    for kind, _type, name, stamp, updated_at, row_id, owner, expires_at in rows:
         if kind == 0:
-            stamps.append(CachedStamp(name, stamp, updated_at))
+            stamps.append(CachedStamp(name, stamp, updated_at, row_id))
         else:
-            links[name] = None if link_id is None else Link(link_id, name, owner, expires_at)
+            links[name] = None if row_id is None else Link(row_id, name, owner, expires_at)
     return LiveStamps(stamps, links)
 
 

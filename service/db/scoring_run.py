@@ -44,9 +44,12 @@ WITH new_links AS (
 ), old_stamps AS (
     DELETE FROM registry_stamp WHERE passport_id = :passport_id
 ), new_stamps AS (
+    -- A credential read from the cache is copied from its row (rows are never changed, only
+    -- soft-deleted) rather than sent back: the same JSON value, without encoding it again.
     INSERT INTO registry_stamp (provider, credential, passport_id)
-    SELECT e.v->>'provider', e.v->'credential', :passport_id
+    SELECT e.v->>'provider', COALESCE(e.v->'credential', cc.stamp), :passport_id
     FROM jsonb_array_elements(CAST(:stamps AS jsonb)) WITH ORDINALITY AS e(v, ord)
+    LEFT JOIN ceramic_cache_ceramiccache cc ON cc.id = CAST(e.v->>'cache_id' AS bigint)
     ORDER BY e.ord
 ), score AS ({SCORE_UPSERT}
 ), events AS (
@@ -100,7 +103,14 @@ def save_run(
             claimed_links=dumps(
                 [{"id": u.link_id, "expires_at": u.expires_at.isoformat()} for u in plan.updates]
             ),
-            stamps=dumps([{"provider": s.provider, "credential": s.credential} for s in stamps]),
+            stamps=dumps(
+                [
+                    {"provider": s.provider, "credential": s.credential}
+                    if s.cache_id is None
+                    else {"provider": s.provider, "cache_id": s.cache_id}
+                    for s in stamps
+                ]
+            ),
             dedup_events=dumps(
                 [
                     dedup_data(nullifiers=nullifiers, provider=provider, community_id=community_id)

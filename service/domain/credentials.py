@@ -8,6 +8,7 @@ does and leaves the hashing and the signature recovery to eth-account.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import marshal
@@ -87,6 +88,9 @@ class LoadedStamp:
 
     provider: str
     credential: dict[str, Any]
+    # The credential cache row it was read from, when it was: writes copy the credential from
+    # there instead of sending it back.
+    cache_id: int | None = dataclasses.field(default=None, compare=False)
 
 
 class CredentialScoringError(Exception):
