@@ -55,24 +55,27 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
     round trip that would otherwise follow it.
     """
     rows = tx.run(
-        "WITH live AS (SELECT cc.id, cc.type, cc.provider, cc.stamp, cc.updated_at"
+        # The subject is taken out of the (TOASTed) credential once per row, in the CTE that
+        # both halves read; each link is found through the (hash, community) unique index.
+        "WITH live AS (SELECT cc.id, cc.type, cc.provider, cc.stamp, cc.updated_at,"
+        "  cc.stamp->'credentialSubject' AS subject"
         "  FROM ceramic_cache_ceramiccache cc"
         "  WHERE cc.address = :address AND cc.deleted_at IS NULL"
         "  AND NOT EXISTS (SELECT 1 FROM ceramic_cache_revocation r"
         "   WHERE r.ceramic_cache_id = cc.id)),"
         " named AS (SELECT DISTINCT n.hash FROM live,"
-        "  LATERAL (SELECT live.stamp->'credentialSubject' AS subject) s,"
-        "  LATERAL (SELECT s.subject->>'hash'"
-        "   WHERE jsonb_typeof(s.subject->'hash') = 'string'"
-        "   UNION ALL SELECT jsonb_array_elements_text(s.subject->'nullifiers')"
-        "   WHERE jsonb_typeof(s.subject->'nullifiers') = 'array') n(hash)"
+        "  LATERAL (SELECT live.subject->>'hash'"
+        "   WHERE jsonb_typeof(live.subject->'hash') = 'string'"
+        "   UNION ALL SELECT jsonb_array_elements_text(live.subject->'nullifiers')"
+        "   WHERE jsonb_typeof(live.subject->'nullifiers') = 'array') n(hash)"
         "  WHERE n.hash IS NOT NULL)"
         " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at, live.id,"
         "  CAST(NULL AS varchar), CAST(NULL AS timestamptz) FROM live"
         " UNION ALL"
         " SELECT 1, NULL, named.hash, NULL, NULL, l.id, l.address, l.expires_at FROM named"
-        " LEFT JOIN registry_hashscorerlink l"
-        "  ON l.community_id = :community_id AND l.hash = named.hash"
+        " LEFT JOIN LATERAL (SELECT l.id, l.address, l.expires_at"
+        "  FROM registry_hashscorerlink l"
+        "  WHERE l.hash = named.hash AND l.community_id = :community_id) l ON true"
         " ORDER BY 1, 2, 3",
         address=address,
         community_id=community_id,
