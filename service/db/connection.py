@@ -12,11 +12,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any
 
 import pg8000.native
 from opentelemetry import trace
+from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
 from pg8000.exceptions import DatabaseError, InterfaceError
+from pg8000.native import TIMESTAMPTZ
 
 from service.errors import DatabaseUnavailable
 from service.settings import DatabaseTarget
@@ -141,6 +144,7 @@ class Database:
         # and the socket timeout only catches a link that went silent.
         read_timeout = self._statement_timeout_ms / 1000 + 5 if self._statement_timeout_ms else None
         conn._usock.settimeout(read_timeout)
+        conn.register_in_adapter(TIMESTAMPTZ, timestamptz_in)
         if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
             # As libpq does: without it, a statement whose parameters span several TCP segments
             # waits for the server's delayed ACK (Nagle's algorithm), about 40 ms each time.
@@ -204,6 +208,19 @@ class Database:
 
     def close(self) -> None:
         self._discard()
+
+
+def timestamptz_in(text: str) -> Any:
+    """A timestamptz column as pg8000 reads it, ~30 times faster for the UTC values the server
+    sends a UTC session: pg8000 parses every one with strptime, about 10 µs each, and a
+    rescoring reads a dozen (cache rows, links, the key's expiry). The same datetime, with the
+    same `timezone.utc`; anything else (other offsets, BC dates, infinity) goes to pg8000."""
+    if text.endswith("+00") and text[4:5] == "-":
+        try:
+            return datetime.fromisoformat(text[:-3]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return pg8000_timestamptz_in(text)
 
 
 def sqlstate(exc: BaseException) -> str | None:
