@@ -17,7 +17,7 @@ from tools.bench.stats import Latency
 from tools.bench.throughput import ThroughputResult
 from tools.bench.world import THROUGHPUT_STAMPS
 
-# The performance issues' targets (this 2-core machine, Human Points and analytics on).
+# The performance targets (this 2-core machine, Human Points and analytics on).
 P50_5_STAMPS_MS = 5.0
 P99_5_STAMPS_MS = 8.0
 P50_25_STAMPS_MS = 9.0
