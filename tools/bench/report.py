@@ -553,7 +553,8 @@ def _details(results: Results) -> list[str]:
         "",
         "Each passport is scored once and warmed up before measuring, so every measured request "
         "is a rescoring of valid stamps: API-key check, stamp load, signature verification, "
-        "LIFO dedup, stamp and score rows, analytics row, one transaction. CPU per request is "
+        "LIFO dedup, stamp and score rows, Human Points awards and report, analytics row, one "
+        "transaction. CPU per request is "
         'read from /proc for the workers and their PostgreSQL backends. "In process" is the '
         "same request through `falcon.testing` in the harness (no HTTP server), measured "
         "after the HTTP runs.",
