@@ -17,7 +17,11 @@ from typing import Any
 
 import pg8000.native
 from opentelemetry import trace
+from pg8000.converters import make_params
 from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
+from pg8000.core import SYNC_MSG, Context
+from pg8000.core import _flush as pg8000_flush
+from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
 from pg8000.native import TIMESTAMPTZ
 
@@ -37,7 +41,11 @@ Statements = dict[str, pg8000.native.PreparedStatement]
 
 
 class Transaction:
-    """The only door to SQL: bound parameters only, one span per statement."""
+    """The only door to SQL: bound parameters only, one span per round trip.
+
+    `statement_count` counts the SQL commands sent (SAVEPOINTs included, BEGIN and COMMIT not),
+    `round_trips` the times this transaction waited for the server.
+    """
 
     def __init__(
         self, conn: pg8000.native.Connection, statements: Statements | None = None
@@ -45,7 +53,10 @@ class Transaction:
         self._conn = conn
         self._statements = statements
         self._savepoints = 0
+        # SAVEPOINT commands not sent yet: they travel with the next statement.
+        self._pending: list[str] = []
         self.statement_count = 0
+        self.round_trips = 0
 
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         self.statement_count += 1
@@ -53,19 +64,37 @@ class Transaction:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
                 span.set_attribute("db.statement", sql)
+                if self._pending:
+                    span.set_attribute("db.preceded_by", "; ".join(self._pending))
             rows = self._execute(sql, params)
         return rows if rows is not None else []
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
+        self.round_trips += 1
         if self._statements is None or sql.startswith(_UNPREPARED_PREFIXES):
+            if self._pending:
+                self._send_pending()
             return self._conn.run(sql, **params)  # type: ignore[no-any-return]
         # A named statement is parsed and planned once per connection instead of every time;
         # the server infers parameter types from the SQL, which casts where it is ambiguous.
         statement = self._statements.get(sql)
         if statement is None:
+            if self._pending:
+                self._send_pending()
+            self.round_trips += 1
             statement = self._conn.prepare(sql)
             self._statements[sql] = statement
+        if self._pending:
+            prefix = "; ".join(self._pending)
+            self._pending.clear()
+            return _run_after(self._conn, prefix, statement, params)
         return statement.run(**params)  # type: ignore[no-any-return]
+
+    def _send_pending(self) -> None:
+        prefix = "; ".join(self._pending)
+        self._pending.clear()
+        self.round_trips += 1
+        self._conn.execute_simple(prefix)
 
     def one(self, sql: str, **params: Any) -> list[Any] | None:
         rows = self.run(sql, **params)
@@ -80,20 +109,70 @@ class Transaction:
         """Undoes only the enclosed writes when the block raises, so the request can go on
         (retry after a constraint violation, or record an ERROR score instead).
 
-        A savepoint that succeeded is not released: COMMIT keeps its writes and ROLLBACK undoes
-        them exactly as if it had been, a later ROLLBACK TO an outer savepoint still undoes
-        them, and names never repeat within a transaction. RELEASE would only cost a round trip.
+        The SAVEPOINT goes to the server in the same round trip as the block's first statement
+        (a block that sends none has nothing to undo). A savepoint that succeeded is not
+        released: COMMIT keeps its writes and ROLLBACK undoes them exactly as if it had been, a
+        later ROLLBACK TO an outer savepoint still undoes them, and names never repeat within a
+        transaction. RELEASE would only cost a round trip.
         """
         self._savepoints += 1
-        name = f"sp_{self._savepoints}"
-        self.run(f"SAVEPOINT {name}")
+        command = f"SAVEPOINT sp_{self._savepoints}"
+        self.statement_count += 1
+        self._pending.append(command)
         try:
             yield
         except BaseException:
-            # If the link is gone there is nothing to roll back; the caller's error says why.
-            with suppress(InterfaceError, OSError):
-                self.run(f"ROLLBACK TO SAVEPOINT {name}")
+            if command in self._pending:
+                # Nothing reached the server since the savepoint was asked for.
+                self.statement_count -= len(self._pending) - self._pending.index(command)
+                del self._pending[self._pending.index(command) :]
+            else:
+                # Whatever is still pending was asked for inside this block: it goes too.
+                self.statement_count -= len(self._pending)
+                self._pending.clear()
+                # If the link is gone there is nothing to roll back; the caller's error says why.
+                with suppress(InterfaceError, OSError):
+                    self.run(f"ROLLBACK TO {command}")
             raise
+
+
+def _run_after(
+    conn: pg8000.native.Connection,
+    prefix: str,
+    statement: pg8000.native.PreparedStatement,
+    params: dict[str, Any],
+) -> list[list[Any]]:
+    """Sends `prefix` (transaction control, as a simple query) and the prepared statement in one
+    write, then reads both answers: one round trip instead of two.
+
+    pg8000 has no pipelining of its own; this is its PreparedStatement.run with the simple
+    query's message written first, built from the same pinned pg8000's protocol helpers (the
+    service's tests run every scoring request through it).
+    """
+    values = make_params(conn.py_types, statement.make_vals(params))
+    conn.send_QUERY(prefix)
+    conn.send_BIND(statement.name_bin, values)
+    conn.send_EXECUTE()
+    pg8000_write(conn._sock, SYNC_MSG)
+    pg8000_flush(conn._sock)
+    # Both answers are read to the end before anything is raised, so the connection stays in
+    # step with the server; the prefix's error is the one that explains the other.
+    prefix_error: Exception | None = None
+    try:
+        conn.handle_messages(Context(prefix))
+    except DatabaseError as exc:
+        prefix_error = exc
+    context = Context(
+        statement.statement, columns=statement.cols, input_funcs=statement.input_funcs
+    )
+    try:
+        conn.handle_messages(context)
+    except DatabaseError:
+        if prefix_error is None:
+            raise
+    if prefix_error is not None:
+        raise prefix_error
+    return context.rows  # type: ignore[no-any-return]
 
 
 def open_connection(

@@ -65,6 +65,7 @@ class CountingDatabase(Database):
     def __init__(self, *args: Any, tcp_nodelay: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.counts: list[int] = []
+        self.round_trips: list[int] = []
         self.tcp_nodelay = tcp_nodelay
         self.service_nodelay: bool | None = None
 
@@ -84,6 +85,7 @@ class CountingDatabase(Database):
                 yield tx
             finally:
                 self.counts.append(tx.statement_count)
+                self.round_trips.append(tx.round_trips)
 
 
 class InProcessApp:

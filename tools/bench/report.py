@@ -711,12 +711,15 @@ def _details(results: Results) -> list[str]:
         "cross-checked against the per-statement spans: "
         + ("they agree." if counts.spans_agree else "they DISAGREE."),
         "",
-        "| stamps | first scoring | rescoring |",
-        "| ---: | ---: | ---: |",
+        "| stamps | first scoring | rescoring | rescoring round trips (+ BEGIN, COMMIT) |",
+        "| ---: | ---: | ---: | ---: |",
         *(
-            f"| {stamps} | {counts.first[stamps]} | {counts.rescore[stamps]} |"
+            f"| {stamps} | {counts.first[stamps]} | {counts.rescore[stamps]} "
+            f"| {counts.rescore_round_trips[stamps]} |"
             for stamps in sorted(counts.first)
         ),
+        "",
+        "A SAVEPOINT travels in the round trip of the statement after it.",
         "",
         "Constant in the stamp count: " + ("yes." if counts.constant else "NO."),
     ]
