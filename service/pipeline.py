@@ -51,10 +51,16 @@ def score_passport(
     address: str,
     settings: Settings,
     now: datetime,
+    opened: tuple[ScorerConfig, int | None] | None = None,
 ) -> StoredScore:
-    """Scores the address in the community and saves the score; returns what was saved."""
-    with telemetry.span("scoring.open"):
-        config, passport_id = passports.open_for_scoring(tx, community, address)
+    """Scores the address in the community and saves the score; returns what was saved.
+
+    `opened` is the scorer configuration and passport id when the caller has already read and
+    upserted them (`passports.open_in_account`)."""
+    if opened is None:
+        with telemetry.span("scoring.open"):
+            opened = passports.open_for_scoring(tx, community, address)
+    config, passport_id = opened
     if passport_id is None or config.threshold is None:
         # The reference fails before scoring when the scorer row or its child row is missing.
         raise InternalError(UNEXPECTED_SCORING_ERROR)

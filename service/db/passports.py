@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from service.db.communities import SCORER_CONFIG_SELECT, Community, ScorerConfig, config_from_row
+from service.db.communities import (
+    FOR_ACCOUNT_SELECT,
+    SCORER_CONFIG_SELECT,
+    Community,
+    ScorerConfig,
+    config_from_row,
+    for_account_params,
+    scorer_config_select,
+)
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
 from service.domain.scoring import StoredScore
@@ -35,6 +44,45 @@ def open_for_scoring(
     )
     passport_id = None if row is None or row[5] is None else int(row[5])
     return config_from_row(row), passport_id
+
+
+_COMMUNITY_CONFIG_SELECT = scorer_config_select(
+    "(SELECT scorer_id FROM community)", "(SELECT id FROM community)"
+)
+
+
+@dataclass(frozen=True)
+class OpenedPassport:
+    community: Community
+    config: ScorerConfig
+    passport_id: int | None  # None when the scorer cannot score, or no address was given
+
+
+def open_in_account(
+    tx: Transaction, scorer_id: str, account_id: int, address: str | None
+) -> OpenedPassport | None:
+    """`communities.find_for_account` and `open_for_scoring` in one round trip: None when the
+    account has no such community; the passport is upserted only for an address (a request with
+    an invalid one is refused after the community lookup, as the reference does)."""
+    row = tx.one(
+        f"WITH community AS ({FOR_ACCOUNT_SELECT}),"
+        f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
+        " passport AS (INSERT INTO registry_passport (address, community_id)"
+        "  SELECT CAST(:address AS varchar), community.id FROM community, config"
+        "  WHERE config.has_child AND config.threshold IS NOT NULL"
+        "  AND CAST(:address AS varchar) IS NOT NULL"
+        "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
+        "  RETURNING id)"
+        " SELECT community.*, config.*, (SELECT id FROM passport)"
+        " FROM community LEFT JOIN config ON true",
+        **for_account_params(scorer_id, account_id),
+        address=address,
+    )
+    if row is None:
+        return None
+    # Without a scorer row the config columns are all NULL, has_child included: no config.
+    passport_id = None if row[10] is None else int(row[10])
+    return OpenedPassport(Community(*row[:5]), config_from_row(row[5:10]), passport_id)
 
 
 SCORE_UPSERT = (

@@ -12,12 +12,12 @@ import falcon
 
 from service import human_points, telemetry
 from service.auth import api_key
-from service.db import analytics, communities
+from service.db import analytics, passports
 from service.db.connection import Database, Transaction
-from service.domain.addresses import normalize_address
+from service.domain.addresses import is_valid_address, normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
-from service.errors import ApiError, InternalError, NotFound, ValidationFailed
+from service.errors import ApiError, InternalError, InvalidAddress, NotFound, ValidationFailed
 from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
 from service.settings import Settings
 
@@ -89,13 +89,23 @@ class V2ScoreResource:
             if numeric_id < 0:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".
                 lookup_id = str(self._settings.demo_api_scorer_id)
+            normalized = normalize_address(address) if is_valid_address(address) else None
+            # The community, its scorer and the passport upsert in one round trip; an invalid
+            # address is refused after the community lookup, as the reference does.
             with telemetry.span("scoring.community"):
-                community = communities.find_for_account(tx, lookup_id, auth.account_id)
-            if community is None:
+                opened = passports.open_in_account(tx, lookup_id, auth.account_id, normalized)
+            if opened is None:
                 raise NotFound(NO_SCORER)
-            normalized = normalize_address(address)
+            if normalized is None:
+                raise InvalidAddress()
+            community = opened.community
             stored = score_passport(
-                tx, community=community, address=normalized, settings=self._settings, now=now
+                tx,
+                community=community,
+                address=normalized,
+                settings=self._settings,
+                now=now,
+                opened=(opened.config, opened.passport_id),
             )
             points, possible = (None, None)
             # Decision 7: points only on request (exactly "true"), when reporting is on and the

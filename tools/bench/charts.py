@@ -31,7 +31,7 @@ STAGE_STAMPS = 5
 # Step spans as the chart names them, in pipeline order.
 STAGE_LABELS = {
     "scoring.auth": "auth (API key)",
-    "scoring.community": "community lookup",
+    "scoring.community": "community + scorer + passport",
     "scoring.open": "scorer config + passport",
     "scoring.load": "load stamps + links",
     "scoring.verify": "verify",

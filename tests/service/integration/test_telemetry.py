@@ -180,7 +180,6 @@ def test_a_v2_scoring_request_traces_each_pipeline_step_with_counts_and_outcome(
     assert list(steps) == [
         "scoring.auth",
         "scoring.community",
-        "scoring.open",
         "scoring.load",
         "scoring.verify",
         "scoring.dedup",
