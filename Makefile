@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-service test-infra test-runtime lint fmt bench fuzz openapi clean
+.PHONY: help install run test test-service test-infra test-runtime lint fmt bench profile fuzz openapi clean
 
 help:
 	@echo "make run      start the service on 127.0.0.1:8000 with a throwaway database"
@@ -21,7 +21,8 @@ help:
 	@echo "make bootstrap  cdk bootstrap an environment (ENV=name required)"
 	@echo "make preflight  the routing plan against the live listener rules (ENV=name, RULES=dir)"
 	@echo "make deploy   preflight, then cdk deploy (ENV=name required)"
-	@echo "make bench    benchmark harness, writes BENCHMARKS.md"
+	@echo "make bench    benchmark harness, writes BENCHMARKS.md and its charts (benchmarks/)"
+	@echo "make profile  flame graph of the v2 rescoring path (benchmarks/rescoring-flame.svg)"
 	@echo "make fuzz     schemathesis against the local server on every route (FUZZ_ARGS=...)"
 	@echo "make openapi  rebuild service/openapi.json from tools/openapi_document.py"
 	@echo "make clean    remove the venv, node_modules, build output and .data/"
@@ -68,6 +69,10 @@ fmt: install
 
 bench: install
 	$(PY) -m tools.bench
+
+# py-spy samples the harness's own process while it rescores (PROFILE_ARGS=--stamps 25 ...).
+profile: install
+	$(PY) -m tools.profile $(PROFILE_ARGS)
 
 # Bounded: --max-examples per operation (default 150) and --max-minutes (default 15).
 fuzz: install

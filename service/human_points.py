@@ -17,20 +17,21 @@ from service.db.communities import Community
 from service.db.connection import Transaction
 from service.domain import human_points as rules
 from service.domain.credentials import LoadedStamp
+from service.domain.human_points import ActionRow
 from service.domain.scoring import StoredScore
 from service.settings import Settings
 
 
-def record_for_score(
-    tx: Transaction,
+def awards_for_score(
     *,
     community: Community,
     stored: StoredScore,
     kept: Sequence[LoadedStamp],
     settings: Settings,
     now: datetime,
-) -> None:
-    """Runs inside the scoring savepoint: a failure here turns the score into an ERROR score."""
+) -> list[ActionRow] | None:
+    """The stamp actions a scoring run awards (written with the run, inside its savepoint, so a
+    failure there turns the score into an ERROR score); None when no points are written."""
     if not rules.writes_apply(
         write_enabled=settings.human_points_write_enabled,
         program_community=community.human_points_program,
@@ -38,15 +39,9 @@ def record_for_score(
         start_timestamp=settings.human_points_start_timestamp,
         now=now,
     ):
-        return
+        return None
     with telemetry.span("scoring.human_points"):
-        points_db.record_scoring_actions(
-            tx,
-            address=stored.address,
-            community_id=community.id,
-            stamp_rows=rules.stamp_actions(kept),
-            metamask_enabled=settings.human_points_mta_enabled,
-        )
+        return rules.stamp_actions(kept)
 
 
 def points_payload(

@@ -1,11 +1,13 @@
 """The scoring pipeline every scoring endpoint shares (ADR-0002, ADR-0017).
 
-load stamps → verify → LIFO dedup → replace stamps → score → (human points) → save score.
+load stamps → verify → LIFO dedup → score → (human points) → write the run.
 
-All of it runs inside the caller's transaction. A failure the reference stores as an ERROR score
-(bad credential dates, "Invalid rule", dedup that cannot settle, unusable weights) rolls back the
-pipeline's own writes to a savepoint and saves the ERROR score instead; an infrastructure failure
-propagates and the caller's transaction rolls back whole.
+All of it runs inside the caller's transaction, in few round trips: the scorer configuration
+with the passport upsert, the stamps with their hash links, then one statement writing links,
+events, stamps, score and points. A failure the reference stores as an ERROR score (bad
+credential dates, "Invalid rule", dedup that cannot settle, unusable weights, a failed write)
+rolls back the pipeline's own writes to a savepoint and saves the ERROR score instead; an
+infrastructure failure propagates and the caller's transaction rolls back whole.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from datetime import datetime
 from pg8000.exceptions import DatabaseError
 
 from service import human_points, telemetry
-from service.db import ceramic_cache, communities, hash_links, passports
-from service.db.ceramic_cache import CachedStamp
+from service.db import ceramic_cache, hash_links, passports, scoring_run
+from service.db.ceramic_cache import CachedStamp, LiveStamps
 from service.db.communities import Community, ScorerConfig
 from service.db.connection import Transaction, is_infrastructure_failure, sqlstate
 from service.domain.credentials import LoadedStamp, validate_stamps
-from service.domain.lifo import DedupPlan, all_nullifiers, plan_dedup
+from service.domain.lifo import Link, all_nullifiers, plan_dedup
 from service.domain.scoring import StoredScore, compute_score, merge_weights
 from service.errors import InternalError
 from service.settings import Settings
@@ -49,29 +51,36 @@ def score_passport(
     address: str,
     settings: Settings,
     now: datetime,
+    opened: tuple[ScorerConfig, int | None] | None = None,
 ) -> StoredScore:
-    """Scores the address in the community and saves the score; returns what was saved."""
-    config = communities.scorer_config(tx, community)
-    if config.scorer_type is None or config.threshold is None:
+    """Scores the address in the community and saves the score; returns what was saved.
+
+    `opened` is the scorer configuration and passport id when the caller has already read and
+    upserted them (`passports.open_in_account`)."""
+    if opened is None:
+        with telemetry.span("scoring.open"):
+            opened = passports.open_for_scoring(tx, community, address)
+    config, passport_id = opened
+    if passport_id is None or config.threshold is None:
         # The reference fails before scoring when the scorer row or its child row is missing.
         raise InternalError(UNEXPECTED_SCORING_ERROR)
-    passport_id = passports.upsert_passport(tx, address, community.id)
     with telemetry.span("scoring.load") as span:
-        stamps = latest_per_provider(ceramic_cache.live_stamps(tx, address))
+        live = ceramic_cache.live_stamps(tx, address, community_id=community.id)
+        stamps = latest_per_provider(live.rows)
         span.set_attribute("stamps.loaded", len(stamps))
 
     try:
-        with tx.savepoint():
-            stored = _score(
-                tx,
-                stamps,
-                community=community,
-                address=address,
-                config=config,
-                settings=settings,
-                now=now,
-                passport_id=passport_id,
-            )
+        return _score(
+            tx,
+            stamps,
+            live,
+            community=community,
+            address=address,
+            config=config,
+            settings=settings,
+            now=now,
+            passport_id=passport_id,
+        )
     except Exception as exc:
         if is_infrastructure_failure(exc):
             raise
@@ -80,7 +89,7 @@ def score_passport(
         stored = StoredScore.failed(address, message)
 
     with telemetry.span("scoring.persist", outcome=stored.status):
-        passports.save_score(tx, passport_id=passport_id, community_id=community.id, stored=stored)
+        passports.save_failed_score(tx, passport_id=passport_id, stored=stored)
     return stored
 
 
@@ -92,13 +101,15 @@ def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
         if current is None or row.updated_at > current.updated_at:
             latest[row.provider] = row
     return [
-        LoadedStamp(provider=row.provider, credential=row.credential) for row in latest.values()
+        LoadedStamp(provider=row.provider, credential=row.credential, cache_id=row.id)
+        for row in latest.values()
     ]
 
 
 def _score(
     tx: Transaction,
     stamps: list[LoadedStamp],
+    live: LiveStamps,
     *,
     community: Community,
     address: str,
@@ -107,6 +118,13 @@ def _score(
     now: datetime,
     passport_id: int,
 ) -> StoredScore:
+    """Verifies, deduplicates, scores and writes the run (service/db/scoring_run.py).
+
+    Every attempt runs in a savepoint: a nullifier claimed by a concurrent request (a unique
+    violation, a deadlock, or a claim that did not land) undoes the attempt's writes, and the
+    links are read again and the run re-planned, up to DEDUP_ATTEMPTS times; any other failure
+    undoes them and propagates, to be recorded as an ERROR score (or to fail the request).
+    """
     with telemetry.span("scoring.verify", **{"stamps.count": len(stamps)}) as span:
         valid = validate_stamps(
             stamps, address=address, trusted_issuers=settings.trusted_iam_issuers, now=now
@@ -114,18 +132,57 @@ def _score(
         span.set_attribute("stamps.valid", len(valid))
     if community.rule != "LIFO":
         raise ScoringFailure("Invalid rule")
+    multi_nullifier = settings.ff_multi_nullifier
+    hashes = all_nullifiers(valid, multi_nullifier=multi_nullifier)
+    links = live.links_of(hashes)
+    failure = "Failed to save HashScorerLinks"
+    for _attempt in range(DEDUP_ATTEMPTS):
+        try:
+            with tx.savepoint():
+                if links is None:
+                    links = hash_links.find(tx, hashes, community.id)
+                stored = _plan_and_save(
+                    tx,
+                    valid,
+                    links,
+                    community=community,
+                    address=address,
+                    config=config,
+                    settings=settings,
+                    now=now,
+                    passport_id=passport_id,
+                )
+        except _OwnershipConflict:
+            failure = "Unexpected number of HashScorerLinks"
+            links = None
+            continue
+        except DatabaseError as exc:
+            if sqlstate(exc) not in _RETRYABLE_SQLSTATES:
+                raise
+            failure = "Failed to save HashScorerLinks"
+            links = None
+            continue
+        return stored
+    raise ScoringFailure(failure)
+
+
+def _plan_and_save(
+    tx: Transaction,
+    valid: list[LoadedStamp],
+    links: Sequence[Link],
+    *,
+    community: Community,
+    address: str,
+    config: ScorerConfig,
+    settings: Settings,
+    now: datetime,
+    passport_id: int,
+) -> StoredScore:
+    multi_nullifier = settings.ff_multi_nullifier
     with telemetry.span("scoring.dedup") as span:
-        plan = deduplicate(
-            tx,
-            valid,
-            community_id=community.id,
-            address=address,
-            now=now,
-            multi_nullifier=settings.ff_multi_nullifier,
-        )
+        plan = plan_dedup(valid, links, address=address, now=now, multi_nullifier=multi_nullifier)
         span.set_attribute("stamps.kept", len(plan.kept))
         span.set_attribute("stamps.deduplicated", len(plan.clashing))
-    passports.replace_stamps(tx, passport_id, plan.kept)
     with telemetry.span("scoring.score") as span:
         weights = merge_weights(config.weights, config.dynamic_weights)
         assert config.threshold is not None  # checked by the caller
@@ -134,71 +191,33 @@ def _score(
         )
         stored = StoredScore.done(address, result)
         span.set_attribute("score.passing", bool(result.score))
-    human_points.record_for_score(
-        tx, community=community, stored=stored, kept=plan.kept, settings=settings, now=now
+    point_rows = human_points.awards_for_score(
+        community=community, stored=stored, kept=plan.kept, settings=settings, now=now
     )
-    return stored
-
-
-def deduplicate(
-    tx: Transaction,
-    stamps: Sequence[LoadedStamp],
-    *,
-    community_id: int,
-    address: str,
-    now: datetime,
-    multi_nullifier: bool,
-) -> DedupPlan:
-    hashes = all_nullifiers(stamps, multi_nullifier=multi_nullifier)
-    if not hashes:
-        return plan_dedup(stamps, [], address=address, now=now, multi_nullifier=multi_nullifier)
-    failure = "Failed to save HashScorerLinks"
-    for _attempt in range(DEDUP_ATTEMPTS):
-        try:
-            with tx.savepoint():
-                plan = _attempt_dedup(
-                    tx, stamps, hashes, community_id, address, now, multi_nullifier
-                )
-        except _OwnershipConflict:
-            failure = "Unexpected number of HashScorerLinks"
-            continue
-        except DatabaseError as exc:
-            if sqlstate(exc) not in _RETRYABLE_SQLSTATES:
-                raise
-            failure = "Failed to save HashScorerLinks"
-            continue
-        passports.record_dedup_events(
+    with telemetry.span("scoring.persist", outcome=stored.status):
+        claimed = scoring_run.save_run(
             tx,
-            plan.events(multi_nullifier=multi_nullifier),
+            community_id=community.id,
+            passport_id=passport_id,
             address=address,
-            community_id=community_id,
+            now=now,
+            plan=plan,
+            stamps=plan.kept,
+            dedup_events=[
+                (event.provider, event.nullifiers)
+                for event in plan.events(multi_nullifier=multi_nullifier)
+            ],
+            stored=stored,
+            point_rows=point_rows,
+            metamask_enabled=settings.human_points_mta_enabled,
         )
-        return plan
-    raise ScoringFailure(failure)
+    if claimed != len(plan.updates):
+        raise _OwnershipConflict()
+    return stored
 
 
 class _OwnershipConflict(Exception):
     """Another request took one of our nullifiers between our read and our write."""
-
-
-def _attempt_dedup(
-    tx: Transaction,
-    stamps: Sequence[LoadedStamp],
-    hashes: list[str],
-    community_id: int,
-    address: str,
-    now: datetime,
-    multi_nullifier: bool,
-) -> DedupPlan:
-    links = hash_links.find(tx, hashes, community_id)
-    plan = plan_dedup(stamps, links, address=address, now=now, multi_nullifier=multi_nullifier)
-    hash_links.insert(tx, plan.creates, community_id)
-    hash_links.claim(tx, plan.updates, address=address, now_iso=now.isoformat())
-    if plan.claimed:
-        owned = hash_links.count_owned(tx, plan.claimed, address=address, community_id=community_id)
-        if owned != len(plan.claimed):
-            raise _OwnershipConflict()
-    return plan
 
 
 def _error_message(exc: Exception) -> str:

@@ -21,9 +21,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
-
-import jwt
 
 from service.errors import InvalidToken, Unauthorized
 from service.settings import Settings
@@ -83,6 +82,7 @@ class DidTokenAuth:
 
     def _siwe_claims(self, token: str) -> dict[str, Any]:
         assert self.siwe_public_key is not None
+        jwt = _pyjwt()
         try:
             return _decode(token, self.siwe_public_key, algorithms=["RS256"], issuer=SIWE_ISSUER)
         except jwt.PyJWTError as exc:
@@ -90,6 +90,7 @@ class DidTokenAuth:
 
     def _access_claims(self, token: str) -> dict[str, Any]:
         now = time.time()
+        jwt = _pyjwt()
         try:
             claims = _decode(
                 token, self.secret_key, algorithms=["HS256"], options={"verify_aud": False}
@@ -150,7 +151,16 @@ def decode_public_key(value: str | None) -> str | None:
         ) from None
 
 
+def _pyjwt() -> ModuleType:
+    """PyJWT, imported on first use: it loads cryptography (tens of ms of a cold start), and
+    only the ceramic-cache routes read tokens, so a container serving other routes never does."""
+    import jwt
+
+    return jwt
+
+
 def _decode(token: str, key: str, **kwargs: Any) -> dict[str, Any]:
+    jwt = _pyjwt()
     try:
         claims: dict[str, Any] = jwt.decode(token, key, **kwargs)
     except (TypeError, ValueError) as exc:

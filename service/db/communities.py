@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,19 +33,23 @@ class ScorerConfig:
 _COMMUNITY_COLUMNS = "id, account_id, scorer_id, rule, human_points_program"
 
 
+# The reference tries `external_scorer_id` first, then the primary key; soft-deleted
+# communities still match (`aget_scorer_by_id` in the reference).
+FOR_ACCOUNT_SELECT = (
+    f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
+    " WHERE account_id = :account_id"
+    " AND (external_scorer_id = :scorer_id OR id = CAST(:numeric_id AS bigint))"
+    " ORDER BY (external_scorer_id = :scorer_id) IS TRUE DESC LIMIT 1"
+)
+
+
+def for_account_params(scorer_id: str, account_id: int) -> dict[str, Any]:
+    """The parameters of FOR_ACCOUNT_SELECT."""
+    return {"account_id": account_id, "scorer_id": scorer_id, "numeric_id": _as_bigint(scorer_id)}
+
+
 def find_for_account(tx: Transaction, scorer_id: str, account_id: int) -> Community | None:
-    """The reference tries `external_scorer_id` first, then the primary key; soft-deleted
-    communities still match (`aget_scorer_by_id` in the reference)."""
-    numeric_id = _as_bigint(scorer_id)
-    row = tx.one(
-        f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
-        " WHERE account_id = :account_id"
-        " AND (external_scorer_id = :scorer_id OR id = CAST(:numeric_id AS bigint))"
-        " ORDER BY (external_scorer_id = :scorer_id) IS TRUE DESC LIMIT 1",
-        account_id=account_id,
-        scorer_id=scorer_id,
-        numeric_id=numeric_id,
-    )
+    row = tx.one(FOR_ACCOUNT_SELECT, **for_account_params(scorer_id, account_id))
     return Community(*row) if row else None
 
 
@@ -71,15 +76,19 @@ def find_owned_by_id(tx: Transaction, community_id: int, account_id: int) -> Com
     return Community(*row) if row else None
 
 
-def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
-    """One round trip: the scorer's type picks the child table; customization weights ride along."""
-    row = tx.one(
-        "SELECT s.type,"
-        " CASE s.type WHEN 'WEIGHTED' THEN w.weights WHEN 'WEIGHTED_BINARY' THEN b.weights END,"
+# The scorer's type picks the child table; customization weights ride along. One row, or none
+# when the scorer row is missing: (type, weights, threshold, has_child, customization).
+def scorer_config_select(scorer_id: str, community_id: str) -> str:
+    """The query for a scorer and community given as SQL expressions (a parameter such as
+    `:scorer_id`, or a column of another part of the statement), never as values."""
+    return (
+        "SELECT s.type AS scorer_type,"
+        " CASE s.type WHEN 'WEIGHTED' THEN w.weights WHEN 'WEIGHTED_BINARY' THEN b.weights END"
+        "  AS weights,"
         " CASE s.type WHEN 'WEIGHTED' THEN w.threshold"
-        "  WHEN 'WEIGHTED_BINARY' THEN b.threshold END,"
+        "  WHEN 'WEIGHTED_BINARY' THEN b.threshold END AS threshold,"
         " CASE s.type WHEN 'WEIGHTED' THEN w.scorer_ptr_id IS NOT NULL"
-        "  WHEN 'WEIGHTED_BINARY' THEN b.scorer_ptr_id IS NOT NULL ELSE false END,"
+        "  WHEN 'WEIGHTED_BINARY' THEN b.scorer_ptr_id IS NOT NULL ELSE false END AS has_child,"
         " (SELECT jsonb_build_object('present', true, 'weights', COALESCE((SELECT"
         "    jsonb_object_agg(k, v) FROM ("
         "      SELECT 'AllowList#' || l.name AS k, a.weight::text AS v, 0 AS src, a.id AS ord"
@@ -90,17 +99,28 @@ def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
         "      FROM account_customcredential cc"
         "      JOIN account_customcredentialruleset r ON r.id = cc.ruleset_id"
         "      WHERE cc.customization_id = c.id ORDER BY 3, 4) d), '{}'::jsonb))"
-        "  FROM account_customization c WHERE c.scorer_id = :community_id)"
+        "  FROM account_customization c WHERE c.scorer_id = " + community_id + ") AS customization"
         " FROM scorer_weighted_scorer s"
         " LEFT JOIN scorer_weighted_weightedscorer w ON w.scorer_ptr_id = s.id"
         " LEFT JOIN scorer_weighted_binaryweightedscorer b ON b.scorer_ptr_id = s.id"
-        " WHERE s.id = :scorer_id",
-        scorer_id=community.scorer_id,
-        community_id=community.id,
+        " WHERE s.id = " + scorer_id
     )
+
+
+SCORER_CONFIG_SELECT = scorer_config_select(":scorer_id", ":community_id")
+
+
+def scorer_config(tx: Transaction, community: Community) -> ScorerConfig:
+    """One round trip: the scorer, its child row and the customization's weights."""
+    row = tx.one(SCORER_CONFIG_SELECT, scorer_id=community.scorer_id, community_id=community.id)
+    return config_from_row(row)
+
+
+def config_from_row(row: Sequence[Any] | None) -> ScorerConfig:
+    """A ScorerConfig from the first five columns of SCORER_CONFIG_SELECT's row."""
     if row is None:
         return ScorerConfig(None, None, None, None)
-    scorer_type, weights, threshold, has_child, customization = row
+    scorer_type, weights, threshold, has_child, customization = row[:5]
     if not has_child:
         return ScorerConfig(None, None, None, None)
     dynamic = customization["weights"] if customization else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
@@ -20,17 +21,22 @@ from service.domain.human_points import (
 # Bonus rows follow the stamp rows, in the reference's order: SCB, MM2, SOG, TCO.
 _BONUS_ORDER_BASE = 1_000_000
 
-_RECORD_SQL = f"""
-WITH qualified AS (
+# The awards of a passing scoring run, as data-modifying CTEs of the run's one write statement
+# (service/db/scoring_run.py): qualified user, stamp actions, scoring bonus and list bonuses.
+# Nothing is written unless :award_points is true. Every award is insert-if-absent on the unique
+# (address, action, chain_id, provider, tx_hash) tuple, so rescoring never duplicates or loses a
+# row; a holder of the capped MetaMask award keeps it (its row conflicts), whatever the count.
+AWARD_CTES = f"""
+hp_qualified AS (
     INSERT INTO registry_humanpointscommunityqualifiedusers (address, community_id)
-    VALUES (:address, :community_id)
+    SELECT :address, :community_id WHERE CAST(:award_points AS boolean)
     ON CONFLICT (address, community_id) DO NOTHING
     RETURNING 1
-), qualified_count AS (
+), hp_qualified_count AS (
     -- The statement's snapshot does not see the row inserted above; add it back.
     SELECT (SELECT count(*) FROM registry_humanpointscommunityqualifiedusers
-            WHERE address = :address) + (SELECT count(*) FROM qualified) AS n
-), candidates AS (
+            WHERE address = :address) + (SELECT count(*) FROM hp_qualified) AS n
+), hp_candidates AS (
     SELECT e.ord, e.v->>'action' AS action, e.v->>'tx_hash' AS tx_hash,
            e.v->>'provider' AS provider
     FROM jsonb_array_elements(CAST(:stamp_rows AS jsonb)) WITH ORDINALITY AS e(v, ord)
@@ -39,7 +45,7 @@ WITH qualified AS (
         SELECT 1 FROM registry_humanpoints h
         WHERE h.address = :address AND h.action = 'HKY' AND h.provider = e.v->>'provider')
     UNION ALL
-    SELECT {_BONUS_ORDER_BASE} + 1, 'SCB', '', '' FROM qualified_count
+    SELECT {_BONUS_ORDER_BASE} + 1, 'SCB', '', '' FROM hp_qualified_count
     WHERE n >= {SCORING_BONUS_COMMUNITIES}
     UNION ALL
     SELECT {_BONUS_ORDER_BASE} + 2, '{METAMASK_OG_ACTION}', '', ''
@@ -55,39 +61,32 @@ WITH qualified AS (
     WHERE EXISTS (SELECT 1 FROM account_addresslistmember m
                   JOIN account_addresslist l ON l.id = m.list_id
                   WHERE l.name = b.v->>'list_name' AND m.address = :address)
-)
-INSERT INTO registry_humanpoints (address, action, "timestamp", tx_hash, chain_id, provider)
-SELECT :address, action, now(), tx_hash, 0, provider FROM candidates ORDER BY ord
-ON CONFLICT DO NOTHING
-"""
+), hp_awarded AS (
+    INSERT INTO registry_humanpoints (address, action, "timestamp", tx_hash, chain_id, provider)
+    SELECT :address, action, now(), tx_hash, 0, provider FROM hp_candidates
+    WHERE CAST(:award_points AS boolean)
+    ORDER BY ord
+    ON CONFLICT DO NOTHING
+)"""
+
+_LIST_BONUSES_JSON = dumps([{"list_name": name, "action": action} for name, action in LIST_BONUSES])
 
 
-def record_scoring_actions(
-    tx: Transaction,
-    *,
-    address: str,
-    community_id: int,
-    stamp_rows: Sequence[ActionRow],
-    metamask_enabled: bool,
-) -> None:
-    """Qualified user, stamp actions, scoring bonus and list bonuses, in one statement.
-
-    Every award is insert-if-absent on the unique (address, action, chain_id, provider, tx_hash)
-    tuple, so rescoring never duplicates or loses a row. A holder of the capped MetaMask award
-    keeps it (its row conflicts), whatever the count.
-    """
-    tx.run(
-        _RECORD_SQL,
-        address=address,
-        community_id=community_id,
-        stamp_rows=dumps(
-            [{"action": r.action, "tx_hash": r.tx_hash, "provider": r.provider} for r in stamp_rows]
+def award_params(
+    stamp_rows: Sequence[ActionRow] | None, *, metamask_enabled: bool
+) -> dict[str, Any]:
+    """The parameters of AWARD_CTES; `stamp_rows` None writes nothing."""
+    return {
+        "award_points": stamp_rows is not None,
+        "stamp_rows": dumps(
+            [
+                {"action": r.action, "tx_hash": r.tx_hash, "provider": r.provider}
+                for r in stamp_rows or ()
+            ]
         ),
-        metamask_enabled=metamask_enabled,
-        list_bonuses=dumps(
-            [{"list_name": name, "action": action} for name, action in LIST_BONUSES]
-        ),
-    )
+        "metamask_enabled": metamask_enabled,
+        "list_bonuses": _LIST_BONUSES_JSON,
+    }
 
 
 @dataclass(frozen=True)

@@ -1,51 +1,107 @@
-"""registry_passport, registry_stamp, registry_score and registry_event writes of a scoring run."""
+"""registry_passport and registry_score: the passport a scoring run writes to, and its score."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from service.db.communities import (
+    FOR_ACCOUNT_SELECT,
+    SCORER_CONFIG_SELECT,
+    Community,
+    ScorerConfig,
+    config_from_row,
+    for_account_params,
+    scorer_config_select,
+)
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
-from service.domain.credentials import LoadedStamp
-from service.domain.events import dedup_data, score_update_data
-from service.domain.lifo import DedupEvent
 from service.domain.scoring import StoredScore
 
 
-def upsert_passport(tx: Transaction, address: str, community_id: int) -> int:
-    # The no-op update takes the row lock, so two requests scoring the same passport queue up
-    # instead of interleaving their stamp and score writes.
-    return int(
-        tx.scalar(
-            "INSERT INTO registry_passport (address, community_id) VALUES (:address, :community_id)"
-            " ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
-            " RETURNING id",
-            address=address,
-            community_id=community_id,
-        )
+def open_for_scoring(
+    tx: Transaction, community: Community, address: str
+) -> tuple[ScorerConfig, int | None]:
+    """The community's scorer configuration and, when it can score, the passport's id.
+
+    One round trip: the passport is upserted only when the scorer row and its child row exist
+    (the reference fails before it writes anything otherwise). The no-op update takes the row
+    lock, so two requests scoring the same passport queue up instead of interleaving their
+    writes; the stamps are read by the next statement, whose snapshot is taken after the lock,
+    so the request that waited sees the stamps the other one committed.
+    """
+    row = tx.one(
+        f"WITH config AS ({SCORER_CONFIG_SELECT}),"
+        " passport AS (INSERT INTO registry_passport (address, community_id)"
+        "  SELECT :address, :community_id FROM config"
+        "  WHERE config.has_child AND config.threshold IS NOT NULL"
+        "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
+        "  RETURNING id)"
+        " SELECT config.*, (SELECT id FROM passport) FROM config",
+        scorer_id=community.scorer_id,
+        community_id=community.id,
+        address=address,
     )
+    passport_id = None if row is None or row[5] is None else int(row[5])
+    return config_from_row(row), passport_id
 
 
-def replace_stamps(tx: Transaction, passport_id: int, stamps: Sequence[LoadedStamp]) -> None:
-    tx.run("DELETE FROM registry_stamp WHERE passport_id = :passport_id", passport_id=passport_id)
-    if not stamps:
-        return
-    tx.run(
-        "INSERT INTO registry_stamp (provider, credential, passport_id)"
-        " SELECT e.v->>'provider', e.v->'credential', :passport_id"
-        " FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS e(v, ord)"
-        " ORDER BY e.ord",
-        passport_id=passport_id,
-        rows=dumps([{"provider": s.provider, "credential": s.credential} for s in stamps]),
+_COMMUNITY_CONFIG_SELECT = scorer_config_select(
+    "(SELECT scorer_id FROM community)", "(SELECT id FROM community)"
+)
+
+
+@dataclass(frozen=True)
+class OpenedPassport:
+    community: Community
+    config: ScorerConfig
+    passport_id: int | None  # None when the scorer cannot score, or no address was given
+
+
+def open_in_account(
+    tx: Transaction, scorer_id: str, account_id: int, address: str | None
+) -> OpenedPassport | None:
+    """`communities.find_for_account` and `open_for_scoring` in one round trip: None when the
+    account has no such community; the passport is upserted only for an address (a request with
+    an invalid one is refused after the community lookup, as the reference does)."""
+    row = tx.one(
+        f"WITH community AS ({FOR_ACCOUNT_SELECT}),"
+        f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
+        " passport AS (INSERT INTO registry_passport (address, community_id)"
+        "  SELECT CAST(:address AS varchar), community.id FROM community, config"
+        "  WHERE config.has_child AND config.threshold IS NOT NULL"
+        "  AND CAST(:address AS varchar) IS NOT NULL"
+        "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
+        "  RETURNING id)"
+        " SELECT community.*, config.*, (SELECT id FROM passport)"
+        " FROM community LEFT JOIN config ON true",
+        **for_account_params(scorer_id, account_id),
+        address=address,
     )
+    if row is None:
+        return None
+    # Without a scorer row the config columns are all NULL, has_child included: no config.
+    passport_id = None if row[10] is None else int(row[10])
+    return OpenedPassport(Community(*row[:5]), config_from_row(row[5:10]), passport_id)
 
 
-def save_score(
-    tx: Transaction, *, passport_id: int, community_id: int, stored: StoredScore
-) -> None:
-    """Upserts the score row; a DONE score also gets its SCU event, in the same statement."""
-    score_columns: dict[str, Any] = {
+SCORE_UPSERT = (
+    "INSERT INTO registry_score (passport_id, score, last_score_timestamp, status, error,"
+    " evidence, stamp_scores, stamps, expiration_date) VALUES (:passport_id,"
+    " CAST(:score AS numeric), :last_score_timestamp, :status, :error,"
+    " CAST(:evidence AS jsonb), CAST(:stamp_scores AS jsonb), CAST(:stamps_json AS jsonb),"
+    " :expiration_date)"
+    " ON CONFLICT (passport_id) DO UPDATE SET score = EXCLUDED.score,"
+    " last_score_timestamp = EXCLUDED.last_score_timestamp, status = EXCLUDED.status,"
+    " error = EXCLUDED.error, evidence = EXCLUDED.evidence,"
+    " stamp_scores = EXCLUDED.stamp_scores, stamps = EXCLUDED.stamps,"
+    " expiration_date = EXCLUDED.expiration_date RETURNING id"
+)
+
+
+def score_columns(passport_id: int, stored: StoredScore) -> dict[str, Any]:
+    """The parameters of SCORE_UPSERT."""
+    return {
         "passport_id": passport_id,
         "score": stored.score,
         "last_score_timestamp": stored.last_score_timestamp,
@@ -53,60 +109,15 @@ def save_score(
         "error": stored.error,
         "evidence": None if stored.evidence is None else dumps(stored.evidence),
         "stamp_scores": None if stored.stamp_scores is None else dumps(stored.stamp_scores),
-        "stamps": None if stored.stamps is None else dumps(stored.stamps),
+        "stamps_json": None if stored.stamps is None else dumps(stored.stamps),
         "expiration_date": stored.expiration_date,
     }
-    upsert = (
-        "INSERT INTO registry_score (passport_id, score, last_score_timestamp, status, error,"
-        " evidence, stamp_scores, stamps, expiration_date) VALUES (:passport_id,"
-        " CAST(:score AS numeric), :last_score_timestamp, :status, :error,"
-        " CAST(:evidence AS jsonb), CAST(:stamp_scores AS jsonb), CAST(:stamps AS jsonb),"
-        " :expiration_date)"
-        " ON CONFLICT (passport_id) DO UPDATE SET score = EXCLUDED.score,"
-        " last_score_timestamp = EXCLUDED.last_score_timestamp, status = EXCLUDED.status,"
-        " error = EXCLUDED.error, evidence = EXCLUDED.evidence,"
-        " stamp_scores = EXCLUDED.stamp_scores, stamps = EXCLUDED.stamps,"
-        " expiration_date = EXCLUDED.expiration_date RETURNING id"
-    )
-    if stored.status != "DONE":
-        # The reference writes an SCU event only for DONE saves.
-        tx.run(upsert, **score_columns)
-        return
-    # The event's `pk` is the score's id, which only the upsert knows.
-    event = score_update_data(score_id=0, passport_id=passport_id, stored=stored)
-    tx.run(
-        f"WITH s AS ({upsert})"
-        " INSERT INTO registry_event (action, address, created_at, data, community_id)"
-        " SELECT 'SCU', :address, now(),"
-        "  jsonb_set(CAST(:event AS jsonb), '{pk}', to_jsonb(s.id)), :community_id FROM s",
-        **score_columns,
-        address=stored.address,
-        event=dumps(event),
-        community_id=community_id,
-    )
 
 
-def record_dedup_events(
-    tx: Transaction, events: Sequence[DedupEvent], *, address: str, community_id: int
-) -> None:
-    if not events:
-        return
-    tx.run(
-        "INSERT INTO registry_event (action, address, created_at, data, community_id)"
-        " SELECT 'LDP', :address, now(), e.v, :community_id"
-        " FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS e(v, ord)"
-        " ORDER BY e.ord",
-        address=address,
-        community_id=community_id,
-        rows=dumps(
-            [
-                dedup_data(
-                    nullifiers=ev.nullifiers, provider=ev.provider, community_id=community_id
-                )
-                for ev in events
-            ]
-        ),
-    )
+def save_failed_score(tx: Transaction, *, passport_id: int, stored: StoredScore) -> None:
+    """Upserts a score that is not DONE; the reference writes an SCU event only for DONE saves
+    (a DONE score is written with the rest of its run, service/db/scoring_run.py)."""
+    tx.run(SCORE_UPSERT, **score_columns(passport_id, stored))
 
 
 def find_score(tx: Transaction, address: str, community_id: int) -> StoredScore | None:

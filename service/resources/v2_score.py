@@ -10,12 +10,12 @@ import falcon
 
 from service import human_points, telemetry
 from service.auth import api_key
-from service.db import communities
+from service.db import passports
 from service.db.connection import Database, Transaction
-from service.domain.addresses import normalize_address
+from service.domain.addresses import is_valid_address, normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
-from service.errors import ApiError, InternalError, NotFound
+from service.errors import ApiError, InternalError, InvalidAddress, NotFound
 from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
 from service.rate_limiter import RateLimiter
 from service.settings import Settings
@@ -86,20 +86,32 @@ class V2ScoreResource:
             if numeric_id < 0:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".
                 lookup_id = str(self._settings.demo_api_scorer_id)
-            community = communities.find_for_account(tx, lookup_id, auth.account_id)
-            if community is None:
+            normalized = normalize_address(address) if is_valid_address(address) else None
+            # The community, its scorer and the passport upsert in one round trip; an invalid
+            # address is refused after the community lookup, as the reference does.
+            with telemetry.span("scoring.community"):
+                opened = passports.open_in_account(tx, lookup_id, auth.account_id, normalized)
+            if opened is None:
                 raise NotFound(NO_SCORER)
-            normalized = normalize_address(address)
+            if normalized is None:
+                raise InvalidAddress()
+            community = opened.community
             stored = score_passport(
-                tx, community=community, address=normalized, settings=self._settings, now=now
+                tx,
+                community=community,
+                address=normalized,
+                settings=self._settings,
+                now=now,
+                opened=(opened.config, opened.passport_id),
             )
             points, possible = (None, None)
             # ADR-0006: points only on request (exactly "true"), when reporting is on and the
             # community is in the program; otherwise both members are null.
             if req.get_param("include_human_points") == "true":
-                points, possible = human_points.points_payload(
-                    tx, address=normalized, community=community, settings=self._settings
-                )
+                with telemetry.span("scoring.points_report"):
+                    points, possible = human_points.points_payload(
+                        tx, address=normalized, community=community, settings=self._settings
+                    )
             body = v2_response(stored, points_data=points, possible_points_data=possible)
         except ApiError as exc:
             self._record(tx, req, auth.key_id, response=None, error=exc)
@@ -116,7 +128,10 @@ class V2ScoreResource:
         response: dict[str, Any] | None,
         error: ApiError | None,
     ) -> None:
-        record_usage(tx, req, self._settings, key_id, error=error, response=response)
+        if not self._settings.ff_api_analytics:
+            return
+        with telemetry.span("scoring.analytics"):
+            record_usage(tx, req, self._settings, key_id, error=error, response=response)
 
 
 def _scorer_id(scorer_id: str) -> int:

@@ -25,6 +25,7 @@ import pg8000.native
 
 from tools import local_site
 from tools.bench import (
+    charts,
     cold_start,
     http_latency,
     in_process,
@@ -91,8 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(console_table(results))
     if not args.no_write:
-        args.output.write_text(markdown(results))
-        print(f"\nwrote {args.output}")
+        chart_dir = args.output.parent / charts.CHART_DIR
+        written = charts.write_charts(results, chart_dir)
+        titles = {
+            charts.LATENCY: "Latency percentiles by stamp count, first scoring and rescoring",
+            charts.THROUGHPUT: "Throughput and p99 by client count",
+            charts.STAGES: "One rescoring split by stage",
+        }
+        links = [
+            (titles[path.name], path.relative_to(args.output.parent).as_posix()) for path in written
+        ]
+        args.output.write_text(markdown(results, links))
+        print(f"\nwrote {args.output} and {', '.join(str(path) for path in written)}")
     return 0
 
 
@@ -167,8 +178,10 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         workers=workers,
         workers_why=_workers_why(workers, cores),
         settings=(
-            "FF_API_ANALYTICS=on; the seeded did:ethr issuer in TRUSTED_IAM_ISSUERS; human "
-            "points off (the community is not in the program); LOG_LEVEL=INFO, one JSON "
+            "FF_API_ANALYTICS=on; HUMAN_POINTS_ENABLED, HUMAN_POINTS_WRITE_ENABLED and "
+            "HUMAN_POINTS_MTA_ENABLED on, the community in the program, every request with "
+            "`include_human_points=true` (points awarded and reported); the seeded did:ethr "
+            "issuer in TRUSTED_IAM_ISSUERS; LOG_LEVEL=INFO, one JSON "
             "request-log line per request, to a file; tracing off; the API key has its "
             "SHA-256 form stored (the fast path every migrated key takes)"
         ),

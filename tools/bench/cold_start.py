@@ -99,6 +99,7 @@ class ColdStartResult:
 
 
 def alb_event(path: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    path, _, query = path.partition("?")
     return {
         "requestContext": {
             "elb": {
@@ -110,7 +111,10 @@ def alb_event(path: str, headers: Mapping[str, str] | None = None) -> dict[str, 
         },
         "httpMethod": "GET",
         "path": path,
-        "queryStringParameters": {},
+        # An ALB passes the query string's parameters URL-encoded, as they arrived.
+        "queryStringParameters": dict(
+            (name, value) for name, _, value in (p.partition("=") for p in query.split("&") if p)
+        ),
         "headers": {
             "accept": "*/*",
             "host": "api.scorer.example.org",

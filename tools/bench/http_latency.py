@@ -33,8 +33,15 @@ class LatencyResult:
 
 def check_reply(body: bytes, stamps: int) -> None:
     score = json.loads(body)
-    if score.get("error") is not None or len(score.get("stamps") or {}) != stamps:
-        raise PipelineError(f"expected a score counting {stamps} valid stamps, got: {body[:300]!r}")
+    if (
+        score.get("error") is not None
+        or len(score.get("stamps") or {}) != stamps
+        or not isinstance(score.get("points_data"), dict)
+    ):
+        raise PipelineError(
+            f"expected a score counting {stamps} valid stamps, with its Human Points, got: "
+            f"{body[:300]!r}"
+        )
 
 
 def warm_up(client: Client, world: World, address: str, stamps: int, requests: int) -> None:

@@ -39,7 +39,14 @@ REQUEST_PARTS = {
     "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
     "BEGIN / COMMIT (Database.transaction)": "service/db/connection.py:_begin",
     "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
-    "LIFO dedup (pipeline.deduplicate)": "service/pipeline.py:deduplicate",
+    "stamps and their hash links (ceramic_cache.live_stamps)": (
+        "service/db/ceramic_cache.py:live_stamps"
+    ),
+    "LIFO plan and score (pipeline._plan_and_save, without its write)": (
+        "service/pipeline.py:_plan_and_save"
+    ),
+    "the run's one write (scoring_run.save_run)": "service/db/scoring_run.py:save_run",
+    "Human Points report (human_points.points_payload)": ("service/human_points.py:points_payload"),
     "analytics row (analytics.record)": "service/db/analytics.py:record",
 }
 
@@ -58,6 +65,7 @@ class CountingDatabase(Database):
     def __init__(self, *args: Any, tcp_nodelay: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.counts: list[int] = []
+        self.round_trips: list[int] = []
         self.tcp_nodelay = tcp_nodelay
         self.service_nodelay: bool | None = None
 
@@ -77,6 +85,7 @@ class CountingDatabase(Database):
                 yield tx
             finally:
                 self.counts.append(tx.statement_count)
+                self.round_trips.append(tx.round_trips)
 
 
 class InProcessApp:

@@ -1,6 +1,6 @@
 """Where an in-process scoring request spends its time, step by step, from the service's own
 spans: each `scoring.*` step, the SQL statements under it, and what lies outside the steps
-(routing, community lookup, passport upsert, stamp rows, analytics, BEGIN/COMMIT, JSON)."""
+(routing, BEGIN/COMMIT, the savepoints, JSON)."""
 
 from __future__ import annotations
 

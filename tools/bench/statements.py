@@ -18,8 +18,9 @@ _SQL_PREFIX = "db."
 class StatementCounts:
     first: dict[int, int]  # stamps -> statements of the first scoring request
     rescore: dict[int, int]
+    rescore_round_trips: dict[int, int]  # BEGIN and COMMIT not included
     transactions: int  # per request
-    spans_agree: bool  # the span count equals statement_count for every request
+    spans_agree: bool  # the commands the spans name add up to statement_count, every request
     growing: tuple[str, ...]  # SQL run more often with more stamps
 
     @property
@@ -30,6 +31,7 @@ class StatementCounts:
 def measure(app: InProcessApp, recorder: SpanRecorder) -> StatementCounts:
     first: dict[int, int] = {}
     rescore: dict[int, int] = {}
+    round_trips: dict[int, int] = {}
     texts: dict[int, Counter[str]] = {}
     transactions: set[int] = set()
     spans_agree = True
@@ -42,11 +44,17 @@ def measure(app: InProcessApp, recorder: SpanRecorder) -> StatementCounts:
             counts = app.db.counts[mark:]
             transactions.add(len(counts))
             target[stamps] = sum(counts)
-            statements = Counter(
-                str((span.attributes or {}).get("db.statement", span.name))
-                for span in recorder.take()
-                if span.name.startswith(_SQL_PREFIX)
-            )
+            round_trips[stamps] = sum(app.db.round_trips[mark:])
+            statements: Counter[str] = Counter()
+            for span in recorder.take():
+                if not span.name.startswith(_SQL_PREFIX):
+                    continue
+                attributes = span.attributes or {}
+                statements[str(attributes.get("db.statement", span.name))] += 1
+                # SAVEPOINTs travel in the round trip of the statement that follows them.
+                for command in str(attributes.get("db.preceded_by", "")).split("; "):
+                    if command:
+                        statements[command.rstrip("0123456789")] += 1
             spans_agree = spans_agree and statements.total() == target[stamps]
             texts[stamps] = texts.get(stamps, Counter()) + statements
     fewest, most = min(STATEMENT_STAMP_COUNTS), max(STATEMENT_STAMP_COUNTS)
@@ -59,6 +67,7 @@ def measure(app: InProcessApp, recorder: SpanRecorder) -> StatementCounts:
     return StatementCounts(
         first=first,
         rescore=rescore,
+        rescore_round_trips=round_trips,
         transactions=max(transactions),
         spans_agree=spans_agree,
         growing=growing,

@@ -55,7 +55,8 @@ class World:
         return issuer_did(self.issuer_key)
 
     def score_path(self, address: str) -> str:
-        return f"/v2/stamps/{self.community_id}/score/{address}"
+        # Human Points reported as well as awarded: every write and read of a v2 request on.
+        return f"/v2/stamps/{self.community_id}/score/{address}?include_human_points=true"
 
     def history_path(self, address: str) -> str:
         # Any later moment answers from the newest event, like a client asking about "now".
@@ -69,9 +70,10 @@ class World:
         return {"X-API-Key": self.api_key}
 
     def server_env(self, base: Mapping[str, str]) -> dict[str, str]:
-        """The service's configuration for the benchmark: analytics on, this world's issuer
-        trusted, human points off (the community is not in the program), nothing from the
-        caller's environment that changes what a request does (tracing, feature flags)."""
+        """The service's configuration for the benchmark: analytics on, Human Points awarded
+        and reported (the community is in the program), this world's issuer trusted, nothing
+        from the caller's environment that changes what a request does (tracing, other
+        feature flags)."""
         env = {
             name: value
             for name, value in base.items()
@@ -85,6 +87,9 @@ class World:
                 "CGRANTS_API_TOKEN": secrets.token_urlsafe(24),
                 "TRUSTED_IAM_ISSUERS": json.dumps([self.issuer_did]),
                 "FF_API_ANALYTICS": "on",
+                "HUMAN_POINTS_ENABLED": "true",
+                "HUMAN_POINTS_WRITE_ENABLED": "true",
+                "HUMAN_POINTS_MTA_ENABLED": "true",
                 "LOG_LEVEL": "INFO",
             }
         )
@@ -130,7 +135,11 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
             conn, weights=dict.fromkeys(PROVIDERS, 1.0), threshold=THRESHOLD
         )
         community_id = seed.create_community(
-            conn, account_id=account_id, scorer_id=scorer_id, name=f"Bench {run_token}"
+            conn,
+            account_id=account_id,
+            scorer_id=scorer_id,
+            name=f"Bench {run_token}",
+            human_points_program=True,
         )
         # Production keys have been migrated to the SHA-256 fast path by their first request.
         key = seed.create_api_key(

@@ -175,11 +175,13 @@ def test_a_v2_scoring_request_traces_each_pipeline_step_with_counts_and_outcome(
     }
     assert list(steps) == [
         "scoring.auth",
+        "scoring.community",
         "scoring.load",
         "scoring.verify",
         "scoring.dedup",
         "scoring.score",
         "scoring.persist",
+        "scoring.analytics",
     ]
     assert steps["scoring.load"] == {"stamps.loaded": 2}
     assert steps["scoring.verify"] == {"stamps.count": 2, "stamps.valid": 2}

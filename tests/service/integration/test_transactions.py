@@ -192,3 +192,8 @@ def test_a_database_url_naming_a_socket_directory_connects_over_the_unix_socket(
         database.close()
 
     assert server_address is None
+
+
+def test_sessions_plan_prepared_statements_once(db: Database) -> None:
+    with db.transaction() as tx:
+        assert tx.scalar("SHOW plan_cache_mode") == "force_generic_plan"

@@ -443,6 +443,7 @@ def test_invalid_address_is_a_400(world: sc.Scenario, bad: str) -> None:
 
     assert result.status_code == 400
     assert result.json == {"detail": "Invalid address."}
+    assert world.conn.run("SELECT count(*) FROM registry_passport") == [[0]]
 
 
 def test_unknown_scorer_wins_over_a_bad_address(world: sc.Scenario) -> None:
@@ -629,3 +630,19 @@ def test_not_found_is_recorded_in_analytics_with_its_error(world: sc.Scenario) -
         "No scorer matches the given criteria.",
         None,
     )
+
+
+def test_a_scorer_without_its_weighted_row_is_a_500_and_writes_no_passport(
+    world: sc.Scenario,
+) -> None:
+    world.cache(sc.stamp("Google"))
+    world.conn.run(
+        "DELETE FROM scorer_weighted_binaryweightedscorer WHERE scorer_ptr_id = :id",
+        id=world.scorer_id,
+    )
+
+    result = world.score()
+
+    assert result.status_code == 500
+    assert result.json == {"detail": "Unexpected error while submitting passport"}
+    assert world.conn.run("SELECT count(*) FROM registry_passport") == [[0]]

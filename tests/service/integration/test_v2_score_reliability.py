@@ -152,3 +152,93 @@ def test_the_next_request_after_a_lost_connection_succeeds(
 
     assert result.status_code == 200
     assert result.json["score"] == "1.00000"
+
+
+@pytest.fixture
+def link_writes_refused(clean_db: pg8000.native.Connection) -> Iterator[Any]:
+    """Installs a trigger that refuses the first `times` link writes of a kind: an INSERT fails
+    with a unique violation, an UPDATE silently does not happen, as when another request claimed
+    the nullifier first. A sequence counts the attempts: it is not rolled back with them."""
+
+    def install(operation: str, times: int) -> None:
+        refusal = (
+            "RAISE unique_violation USING MESSAGE = 'duplicate key (simulated)'"
+            if operation == "INSERT"
+            else "RETURN NULL"
+        )
+        clean_db.run("CREATE SEQUENCE link_write_attempts")
+        clean_db.run(
+            "CREATE FUNCTION refuse_link_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            f" IF nextval('link_write_attempts') <= {times} THEN {refusal}; END IF;"
+            " RETURN NEW; END $$"
+        )
+        clean_db.run(
+            f"CREATE TRIGGER refuse_link_write BEFORE {operation} ON registry_hashscorerlink"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_link_write()"
+        )
+
+    yield install
+    clean_db.run("DROP TRIGGER IF EXISTS refuse_link_write ON registry_hashscorerlink")
+    clean_db.run("DROP FUNCTION IF EXISTS refuse_link_write()")
+    clean_db.run("DROP SEQUENCE IF EXISTS link_write_attempts")
+
+
+def _attempts(conn: pg8000.native.Connection) -> int:
+    return int(conn.run("SELECT last_value FROM link_write_attempts")[0][0])
+
+
+def test_a_link_insert_lost_to_another_request_is_planned_and_written_again(
+    world: sc.Scenario, link_writes_refused: Any
+) -> None:
+    world.cache(sc.stamp("Google", nullifiers=["v0:n1"]))
+    link_writes_refused("INSERT", 1)
+
+    result = world.score()
+
+    assert result.status_code == 200
+    assert result.json["error"] is None
+    assert result.json["score"] == "1.00000"
+    assert _attempts(world.conn) == 2
+    assert world.conn.run("SELECT hash, address FROM registry_hashscorerlink") == [
+        ["v0:n1", sc.ADDRESS]
+    ]
+    assert world.conn.run("SELECT count(*) FROM registry_stamp") == [[1]]
+    assert world.conn.run("SELECT action FROM registry_event") == [["SCU"]]
+
+
+def test_link_inserts_lost_on_every_attempt_store_the_references_error_and_nothing_else(
+    world: sc.Scenario, link_writes_refused: Any
+) -> None:
+    world.cache(sc.stamp("Google", nullifiers=["v0:n1"]))
+    link_writes_refused("INSERT", 100)
+
+    result = world.score()
+
+    assert result.status_code == 200
+    assert result.json["error"] == "Failed to save HashScorerLinks"
+    assert _attempts(world.conn) == 5
+    assert world.conn.run("SELECT count(*) FROM registry_hashscorerlink") == [[0]]
+    assert world.conn.run("SELECT count(*) FROM registry_stamp") == [[0]]
+    assert world.conn.run("SELECT count(*) FROM registry_event") == [[0]]
+    assert world.conn.run("SELECT status, error FROM registry_score") == [
+        ["ERROR", "Failed to save HashScorerLinks"]
+    ]
+
+
+def test_a_claim_that_did_not_land_is_planned_and_written_again(
+    world: sc.Scenario, link_writes_refused: Any
+) -> None:
+    # The skipped UPDATE is what PostgreSQL does when the link no longer matches the claim's
+    # condition because another address has taken it meanwhile.
+    world.cache(sc.stamp("Google", nullifiers=["v0:n1"]))
+    assert world.score().json["error"] is None
+    link_writes_refused("UPDATE", 1)
+
+    result = world.score()
+
+    assert result.status_code == 200
+    assert result.json["error"] is None
+    assert result.json["score"] == "1.00000"
+    assert _attempts(world.conn) == 2
+    assert world.conn.run("SELECT count(*) FROM registry_stamp") == [[1]]
+    assert world.conn.run("SELECT action FROM registry_event ORDER BY id") == [["SCU"], ["SCU"]]

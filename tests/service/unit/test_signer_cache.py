@@ -47,3 +47,30 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert credential_errors(sc.stamp(provider), did=DID, now=NOW) == []
 
     assert len(credentials._signer_cache) == 2
+
+
+def test_equal_content_shares_a_key_and_any_difference_of_value_or_type_does_not() -> None:
+    stamp = sc.stamp("Google")
+    key = credentials._signer_cache_key(stamp, stamp["proof"])
+    same = copy.deepcopy(stamp)
+    assert credentials._signer_cache_key(same, same["proof"]) == key
+    for path, value in [
+        (("credentialSubject", "provider"), "Github"),
+        (("credentialSubject", "nullifiers"), ["v0:other"]),
+        (("proof", "proofValue"), stamp["proof"]["proofValue"][:-2] + "00"),
+    ]:
+        changed = copy.deepcopy(stamp)
+        changed[path[0]][path[1]] = value
+        assert credentials._signer_cache_key(changed, changed["proof"]) != key
+    one, one_float, true = ({"n": 1}, {"n": 1.0}, {"n": True})
+    keys = {credentials._signer_cache_key(c, {}) for c in (one, one_float, true)}
+    assert len(keys) == 3
+
+
+def test_content_marshal_cannot_write_is_keyed_by_its_json() -> None:
+    class Text(str):
+        pass
+
+    key = credentials._signer_cache_key({"issuer": Text("did:x")}, {})
+    assert key.startswith(b"j")
+    assert key == credentials._signer_cache_key({"issuer": Text("did:x")}, {})
