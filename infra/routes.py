@@ -3,7 +3,7 @@
 These are facts about the service, not about an environment: every environment routes the same
 paths, methods and hosts, and only chooses priorities and legacy target groups in ``cdk.json``
 (``routing.<listener>.routes.<key>``). ``ROUTE_MAP`` is keyed by the service's own route table
-(method and Falcon path template); ``tests/infra/test_route_map.py`` fails when the service
+(method and Falcon path template); ``tests/infra/test_infra_route_map.py`` fails when the service
 serves a route this table does not mention.
 
 Each ALB rule mirrors the live rule it shadows (same path pattern, method and host), so in
