@@ -355,7 +355,7 @@ def _check_environment_fits(settings: FunctionSettings, *, where: str) -> None:
         )
 
 
-# The service's defaults (service/settings.py) when the environment does not set them.
+# The service's defaults (service/plumbing/settings.py) when the environment does not set them.
 SERVICE_DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
 SERVICE_DEFAULT_CONNECT_TIMEOUT_S = 5.0
 

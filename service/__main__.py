@@ -3,7 +3,7 @@
 Each worker process runs a few request threads, each with its own database connection (the
 database layer keeps one per thread), and gathers request heads in its main thread, so a client
 that is slow to send its request holds no thread while it does, and one thread for at most the
-read timeout while it sends a body (service/gunicorn_worker.py).
+read timeout while it sends a body (service/plumbing/gunicorn_worker.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from service import logs, telemetry
 from service.app import create_app
-from service.gunicorn_worker import DEFAULT_READ_TIMEOUT_S, server_options
-from service.secrets import environment_with_secret
-from service.settings import Settings, SettingsError
+from service.plumbing import logs, telemetry
+from service.plumbing.gunicorn_worker import DEFAULT_READ_TIMEOUT_S, server_options
+from service.plumbing.secrets import environment_with_secret
+from service.plumbing.settings import Settings, SettingsError
 
 DEFAULT_THREADS = 4
 

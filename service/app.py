@@ -6,17 +6,17 @@ from typing import Any
 
 import falcon
 
-from service import errors, json_depth
+from service.clients.rate_limiter import RateLimiter
+from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db.connection import Database
 from service.middleware.body_limit import BodyLimitMiddleware
 from service.middleware.cors import CorsMiddleware
 from service.middleware.request_log import RequestLogMiddleware
 from service.middleware.span_name import SpanNameMiddleware
-from service.rate_limiter import RateLimiter
+from service.plumbing import errors, json_depth
+from service.plumbing.settings import Settings
 from service.resources.health import HealthResource
 from service.routes import add_routes
-from service.settings import Settings
-from service.stamp_metadata_source import StampMetadataSource
 
 
 def create_app(

@@ -14,10 +14,10 @@ from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
-from service import logs, telemetry
 from service.app import create_app
-from service.secrets import environment_with_secret
-from service.settings import Settings
+from service.plumbing import logs, telemetry
+from service.plumbing.secrets import environment_with_secret
+from service.plumbing.settings import Settings
 
 settings = Settings.from_env(environment_with_secret(os.environ))
 logs.configure(settings.log_level)

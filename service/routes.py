@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import falcon
 
+from service.clients.rate_limiter import RateLimiter
+from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db.connection import Database
-from service.rate_limiter import RateLimiter
+from service.plumbing.settings import Settings
 from service.resources import ceramic_cache, embed, internal
 from service.resources.openapi import OpenApiResource
 from service.resources.v2_reads import (
@@ -14,8 +16,6 @@ from service.resources.v2_reads import (
     StampsResource,
 )
 from service.resources.v2_score import V2ScoreResource
-from service.settings import Settings
-from service.stamp_metadata_source import StampMetadataSource
 
 # Falcon's router takes one field name per path level, so the stamps list's address sits in
 # the field the score routes call `scorer_id`; clients and service/openapi.json see

@@ -160,7 +160,7 @@ def test_the_files_read_include_the_code_tests_tools_infra_and_docs() -> None:
     texts = text_files()
 
     for expected in (
-        "service/pipeline.py",
+        "service/use_cases/score_passport.py",
         "tests/service/conftest.py",
         "tools/pgcluster.py",
         "infra/scorer_stack.py",
@@ -174,7 +174,7 @@ def test_the_files_read_include_the_code_tests_tools_infra_and_docs() -> None:
 def test_a_walk_without_git_skips_dependencies_and_build_output() -> None:
     walked = set(_walk())
 
-    assert "service/pipeline.py" in walked
+    assert "service/use_cases/score_passport.py" in walked
     assert not any(_SKIPPED_DIRS.intersection(path.split("/")[:-1]) for path in walked)
 
 

@@ -22,7 +22,7 @@ DOCUMENT_PATH = Path(__file__).resolve().parent.parent / "service" / "openapi.js
 
 JsonObject = dict[str, Any]
 
-# --- the error texts the service answers (service/errors.py and the modules raising them) ---------
+# --- the error texts the service answers (service/plumbing/errors.py and the modules raising them)
 
 INVALID_ADDRESS = "Invalid address."
 INVALID_API_KEY = "Invalid API Key."

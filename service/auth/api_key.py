@@ -17,7 +17,7 @@ from datetime import datetime
 from service.db import api_keys
 from service.db.api_keys import ApiKeyRow
 from service.db.connection import Transaction
-from service.errors import InvalidApiKey
+from service.plumbing.errors import InvalidApiKey
 
 SHA256_PREFIX = "sha256$"
 PBKDF2_PREFIX = "pbkdf2_sha256$"

@@ -12,7 +12,7 @@ import hmac
 
 import falcon
 
-from service.errors import Unauthorized
+from service.plumbing.errors import Unauthorized
 
 
 def require_internal_token(req: falcon.Request, token: str) -> None:

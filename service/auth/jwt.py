@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from service.errors import InvalidToken, Unauthorized
-from service.settings import Settings
+from service.plumbing.errors import InvalidToken, Unauthorized
+from service.plumbing.settings import Settings
 
 SIWE_ISSUER = "passport-scorer"
 ACCESS_TYPE = "access"

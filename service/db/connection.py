@@ -25,8 +25,8 @@ from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
 from pg8000.native import TIMESTAMPTZ
 
-from service.errors import DatabaseUnavailable
-from service.settings import DatabaseTarget
+from service.plumbing.errors import DatabaseUnavailable
+from service.plumbing.settings import DatabaseTarget
 
 _tracer = trace.get_tracer("service.db")
 

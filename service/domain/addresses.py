@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service.errors import InvalidAddress
+from service.plumbing.errors import InvalidAddress
 
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 

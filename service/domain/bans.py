@@ -14,7 +14,7 @@ from typing import Any
 
 from service.domain.bodies import PAYLOAD, Credential
 from service.domain.events import django_datetime
-from service.errors import BadRequest, ValidationFailed
+from service.plumbing.errors import BadRequest, ValidationFailed
 
 NO_CREDENTIALS = "Must provide valid credential(s)"
 MIXED_SUBJECTS = "All credentials must be issued to the same address"

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from service.domain.ceramic_cache import NO_BODY
-from service.errors import ValidationFailed
+from service.plumbing.errors import ValidationFailed
 
 # The single body parameter's name in every reference route that takes a JSON body.
 PAYLOAD = "payload"

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from service.domain.credentials import parse_iso_datetime
 from service.domain.scoring import StoredScore
 from service.domain.text import storable_json, storable_text
-from service.errors import ValidationFailed
+from service.plumbing.errors import ValidationFailed
 
 # `settings.MAX_BULK_CACHE_SIZE` of the reference.
 MAX_BULK_CACHE_SIZE = 100

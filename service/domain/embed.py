@@ -21,7 +21,7 @@ from service.domain.ceramic_cache import (
     rows_to_insert,
 )
 from service.domain.text import storable_json
-from service.errors import UnprocessableEntity, ValidationFailed
+from service.plumbing.errors import UnprocessableEntity, ValidationFailed
 
 TOO_MANY_STAMPS = "You have submitted too many stamps."
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
 
-from service.errors import NotFound, ValidationFailed
+from service.plumbing.errors import NotFound, ValidationFailed
 
 _INT = TypeAdapter(int)
 _BOOL = TypeAdapter(bool)

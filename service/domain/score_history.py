@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from service.errors import ApiError, BadRequest, InternalError, NotFound
+from service.plumbing.errors import ApiError, BadRequest, InternalError, NotFound
 
 INVALID_CREATED_AT = "Invalid created_at."
 CREATED_AT_REQUIRED = "You must provide created_at as a query param."

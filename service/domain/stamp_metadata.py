@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from pydantic import BaseModel, ValidationError
 
-from service.errors import InternalError
+from service.plumbing.errors import InternalError
 
 FETCH_FAILED = "Error fetching external stamp metadata"
 

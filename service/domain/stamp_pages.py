@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from service.domain.params import fits_bigint
-from service.errors import BadRequest
+from service.plumbing.errors import BadRequest
 
 MAX_LIMIT = 1000
 NEXT = "next"

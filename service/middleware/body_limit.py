@@ -12,7 +12,7 @@ from typing import Protocol
 
 import falcon
 
-from service.errors import BadRequest, LengthRequired, PayloadTooLarge, RequestTimeout
+from service.plumbing.errors import BadRequest, LengthRequired, PayloadTooLarge, RequestTimeout
 from service.resources.bodies import CANNOT_PARSE_BODY
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576

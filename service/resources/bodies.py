@@ -13,9 +13,9 @@ from typing import Any
 
 import falcon
 
-from service import json_depth
 from service.domain.ceramic_cache import NO_BODY
-from service.errors import BadRequest, RequestTimeout
+from service.plumbing import json_depth
+from service.plumbing.errors import BadRequest, RequestTimeout
 
 CANNOT_PARSE_BODY = "Cannot parse request body"
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import falcon
 
-from service import ceramic_cache
 from service.auth.jwt import DidTokenAuth
 from service.db.connection import Database
 from service.domain.ceramic_cache import (
@@ -19,9 +18,10 @@ from service.domain.ceramic_cache import (
     stamp_items,
 )
 from service.domain.params import parse_int
+from service.plumbing.settings import Settings
 from service.resources.bodies import json_body
 from service.resources.query import required_param
-from service.settings import Settings
+from service.use_cases import ceramic_cache_stamps
 
 
 class _CeramicCacheResource:
@@ -41,7 +41,7 @@ class BulkStampsResource(_CeramicCacheResource):
         address = self._token_address(req)
         items = stamp_items(json_body(req))
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.add_stamps(
+            resp.media = ceramic_cache_stamps.add_stamps(
                 tx, address=address, items=items, settings=self._settings, now=_now()
             )
         resp.status = falcon.HTTP_201
@@ -50,7 +50,7 @@ class BulkStampsResource(_CeramicCacheResource):
         address = self._token_address(req)
         items = stamp_items(json_body(req))
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.patch_stamps(
+            resp.media = ceramic_cache_stamps.patch_stamps(
                 tx, address=address, items=items, settings=self._settings, now=_now()
             )
 
@@ -58,7 +58,7 @@ class BulkStampsResource(_CeramicCacheResource):
         address = self._token_address(req)
         providers = delete_providers(json_body(req))
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.delete_stamps(
+            resp.media = ceramic_cache_stamps.delete_stamps(
                 tx, address=address, providers=providers, settings=self._settings, now=_now()
             )
 
@@ -75,7 +75,7 @@ class ScoreResource(_CeramicCacheResource):
             else parse_int(raw_scorer_id, loc=["query", "alternate_scorer_id"])
         )
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.ui_score(
+            resp.media = ceramic_cache_stamps.ui_score(
                 tx,
                 address=address,
                 token_address=token_address,
@@ -88,7 +88,7 @@ class ScoreResource(_CeramicCacheResource):
         self._token_address(req)
         scorer_id = alternate_scorer_id(json_body(req))
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.calc_score(
+            resp.media = ceramic_cache_stamps.calc_score(
                 tx,
                 address=address,
                 alternate_scorer_id=scorer_id,
@@ -103,7 +103,7 @@ class StampResource(_CeramicCacheResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         address = required_param(req, "address")
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.stamps_of(
+            resp.media = ceramic_cache_stamps.stamps_of(
                 tx, address=address, settings=self._settings, now=_now()
             )
 
@@ -113,7 +113,7 @@ class WeightsResource(_CeramicCacheResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self._db.transaction() as tx:
-            resp.media = ceramic_cache.configured_weights(tx, settings=self._settings)
+            resp.media = ceramic_cache_stamps.configured_weights(tx, settings=self._settings)
 
 
 def _now() -> datetime:

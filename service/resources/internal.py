@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import falcon
 
-from service import rescoring
 from service.auth.internal_token import require_internal_token
 from service.db import allow_lists, bans, cgrants, custom_credentials, revocations, stakes
 from service.db.connection import Database
@@ -22,10 +21,11 @@ from service.domain.contributions import contributor_statistics
 from service.domain.embed import TOO_MANY_STAMPS
 from service.domain.params import route_int
 from service.domain.stakes import legacy_event_item, stake_item
-from service.errors import InternalError, NotFound, UnprocessableEntity
+from service.plumbing.errors import InternalError, NotFound, UnprocessableEntity
+from service.plumbing.settings import Settings
 from service.resources.bodies import json_body
 from service.resources.query import required_param
-from service.settings import Settings
+from service.use_cases import rescoring
 
 
 class _InternalResource:

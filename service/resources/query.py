@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from service.errors import ValidationFailed
+from service.plumbing.errors import ValidationFailed
 
 
 def required_param(req: falcon.Request, name: str) -> str:

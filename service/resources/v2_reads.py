@@ -10,18 +10,18 @@ from typing import Any
 import falcon
 
 from service.auth.api_key import AuthenticatedKey
+from service.auth.v2_access import authenticate_v2_request, record_usage
+from service.clients.rate_limiter import RateLimiter
+from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db import ceramic_cache, communities, events
 from service.db.connection import Database, Transaction, is_infrastructure_failure
 from service.domain import score_history, stamp_pages
 from service.domain.addresses import normalize_address
 from service.domain.params import parse_bool, parse_int
 from service.domain.stamp_metadata import MetadataUnavailable, ProviderMetadataUnavailable
-from service.errors import ApiError, InternalError, NotFound, ValidationFailed
-from service.rate_limiter import RateLimiter
+from service.plumbing.errors import ApiError, InternalError, NotFound, ValidationFailed
+from service.plumbing.settings import Settings
 from service.resources.query import required_param
-from service.settings import Settings
-from service.stamp_metadata_source import StampMetadataSource
-from service.v2_access import authenticate_v2_request, record_usage
 
 log = logging.getLogger("service.v2_reads")
 

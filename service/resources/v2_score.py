@@ -8,18 +8,19 @@ from typing import Any
 
 import falcon
 
-from service import human_points, telemetry
 from service.auth import api_key
+from service.auth.v2_access import authenticate_v2_request, record_usage
+from service.clients.rate_limiter import RateLimiter
 from service.db import passports
 from service.db.connection import Database, Transaction
 from service.domain.addresses import is_valid_address, normalize_address
 from service.domain.params import parse_int
 from service.domain.scoring import v2_response
-from service.errors import ApiError, InternalError, InvalidAddress, NotFound
-from service.pipeline import UNEXPECTED_SCORING_ERROR, score_passport
-from service.rate_limiter import RateLimiter
-from service.settings import Settings
-from service.v2_access import authenticate_v2_request, record_usage
+from service.plumbing import telemetry
+from service.plumbing.errors import ApiError, InternalError, InvalidAddress, NotFound
+from service.plumbing.settings import Settings
+from service.use_cases import human_points_awards
+from service.use_cases.score_passport import UNEXPECTED_SCORING_ERROR, score_passport
 
 log = logging.getLogger("service.v2_score")
 
@@ -109,7 +110,7 @@ class V2ScoreResource:
             # community is in the program; otherwise both members are null.
             if req.get_param("include_human_points") == "true":
                 with telemetry.span("scoring.points_report"):
-                    points, possible = human_points.points_payload(
+                    points, possible = human_points_awards.points_payload(
                         tx, address=normalized, community=community, settings=self._settings
                     )
             body = v2_response(stored, points_data=points, possible_points_data=possible)

@@ -12,7 +12,7 @@ from infra_testing import alb_matches
 
 from infra.routes import LISTENERS, ROUTE_MAP, NotRouted, Route, listener_routes
 from service.app import create_app
-from service.settings import Settings
+from service.plumbing.settings import Settings
 
 # Enough configuration to build the app; nothing here opens a database connection.
 _ENV = {

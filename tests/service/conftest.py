@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from service.db.connection import Database, open_connection
-from service.settings import Settings, parse_database_url
+from service.plumbing.settings import Settings, parse_database_url
 from tests.service.support.database import TableReset
 from tests.service.support.redis_store import own_redis, redis_client, redis_url  # noqa: F401
 from tools.pgcluster import EphemeralCluster, apply_schema

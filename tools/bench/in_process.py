@@ -27,8 +27,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from service.app import create_app
 from service.db.connection import Database, Transaction
-from service.logs import JsonFormatter
-from service.settings import Settings
+from service.plumbing.logs import JsonFormatter
+from service.plumbing.settings import Settings
 from tools.bench.http_latency import check_reply
 from tools.bench.profiles import Profile, profile
 from tools.bench.world import STAMP_COUNTS, THROUGHPUT_STAMPS, World
@@ -42,11 +42,13 @@ REQUEST_PARTS = {
     "stamps and their hash links (ceramic_cache.live_stamps)": (
         "service/db/ceramic_cache.py:live_stamps"
     ),
-    "LIFO plan and score (pipeline._plan_and_save, without its write)": (
-        "service/pipeline.py:_plan_and_save"
+    "LIFO plan and score (score_passport._plan_and_save, without its write)": (
+        "service/use_cases/score_passport.py:_plan_and_save"
     ),
     "the run's one write (scoring_run.save_run)": "service/db/scoring_run.py:save_run",
-    "Human Points report (human_points.points_payload)": ("service/human_points.py:points_payload"),
+    "Human Points report (human_points_awards.points_payload)": (
+        "service/use_cases/human_points_awards.py:points_payload"
+    ),
     "analytics row (analytics.record)": "service/db/analytics.py:record",
 }
 

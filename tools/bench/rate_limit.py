@@ -21,9 +21,9 @@ import redis
 
 from service.app import create_app
 from service.auth.api_key import AuthenticatedKey
+from service.clients.rate_limiter import RateLimiter
 from service.db.connection import Database
-from service.rate_limiter import RateLimiter
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tools.bench.http_latency import check_reply
 from tools.bench.stats import Latency
 from tools.bench.world import THROUGHPUT_STAMPS, World

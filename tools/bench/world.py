@@ -15,7 +15,7 @@ from typing import Any
 import pg8000.native
 
 from service.db.connection import open_connection
-from service.settings import parse_database_url
+from service.plumbing.settings import parse_database_url
 from tools import seed
 from tools.credential_signer import issuer_did, sign_stamp
 

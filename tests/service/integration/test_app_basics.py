@@ -7,7 +7,7 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.ceramic import (
     DID_PREFIX,

@@ -8,7 +8,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.ceramic import (
     CeramicWorld,

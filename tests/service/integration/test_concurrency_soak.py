@@ -13,7 +13,7 @@ import pg8000.native
 import pytest
 
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import ceramic
 from tests.service.support import scenario as sc
 from tools import seed

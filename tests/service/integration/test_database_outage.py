@@ -13,7 +13,7 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tools.pgcluster import EphemeralCluster, apply_schema
 
 CONNECT_TIMEOUT_S = 2.0

@@ -16,7 +16,7 @@ from pg8000.native import identifier
 
 from service.app import create_app
 from service.db.connection import Database, is_infrastructure_failure, open_connection
-from service.settings import Settings, parse_database_url
+from service.plumbing.settings import Settings, parse_database_url
 from tests.service.support import scenario as sc
 from tests.service.support.internal_rows import INTERNAL
 from tests.service.support.snapshots import rows

@@ -11,7 +11,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.internal_rows import add_revocation
 from tests.service.support.snapshots import normalize, rows, written

@@ -22,9 +22,9 @@ import pytest
 import schemathesis
 
 from service.app import create_app
+from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db.connection import Database
-from service.settings import Settings
-from service.stamp_metadata_source import StampMetadataSource
+from service.plumbing.settings import Settings
 from tests.service.support import ceramic, fuzz, metadata_server
 from tests.service.support import scenario as sc
 from tools import seed

@@ -9,7 +9,7 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support.internal_rows import INTERNAL_TOKEN
 
 ADDRESS = "0x" + "ab" * 20

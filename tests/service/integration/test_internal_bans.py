@@ -13,7 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support.internal_rows import INTERNAL, add_ban
 
 ADDRESS = "0x" + "ab" * 20

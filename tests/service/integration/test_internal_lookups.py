@@ -9,7 +9,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support.internal_rows import INTERNAL, add_address_list, add_credential_ruleset
 
 MEMBER = "0xaB5801a7D398351b8bE11C439e05C5B3259aeC9B"

@@ -9,8 +9,8 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.json_depth import MAX_DEPTH
-from service.settings import Settings
+from service.plumbing.json_depth import MAX_DEPTH
+from service.plumbing.settings import Settings
 from tests.service.support.internal_rows import INTERNAL
 
 

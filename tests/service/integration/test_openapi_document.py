@@ -16,8 +16,8 @@ from werkzeug.test import Client, TestResponse
 
 from service.app import create_app
 from service.db.connection import Database
+from service.plumbing.settings import Settings
 from service.routes import DOCUMENTED_TEMPLATES
-from service.settings import Settings
 from tests.service.support import scenario as sc
 from tools import openapi_document
 

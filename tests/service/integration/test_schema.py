@@ -11,7 +11,7 @@ import pytest
 from pg8000.native import identifier
 
 from service.db.connection import open_connection
-from service.settings import parse_database_url
+from service.plumbing.settings import parse_database_url
 from tools.pgcluster import apply_schema
 
 # Every table of the schema specification.

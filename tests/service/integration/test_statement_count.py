@@ -13,7 +13,7 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database, Transaction
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 
 MAX_STATEMENTS = 9

@@ -15,10 +15,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from service import telemetry
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing import telemetry
+from service.plumbing.settings import Settings
 from tests.service.support import scenario
 
 
@@ -195,10 +195,10 @@ import os
 os.environ.update(OTEL_TRACES_EXPORTER="console", OTEL_SERVICE_NAME="scorer-test")
 import falcon.testing
 from opentelemetry import trace
-from service import telemetry
+from service.plumbing import telemetry
 assert telemetry.configure_from_environment() is True
 from service.app import create_app
-from service.settings import Settings
+from service.plumbing.settings import Settings
 settings = Settings.from_env(
     {"DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "SECRET_KEY": "k", "CGRANTS_API_TOKEN": "t"}
 )

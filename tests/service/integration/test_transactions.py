@@ -12,8 +12,8 @@ from pg8000.exceptions import DatabaseError
 
 from service.app import create_app
 from service.db.connection import Database
-from service.errors import DatabaseUnavailable
-from service.settings import Settings, parse_database_url
+from service.plumbing.errors import DatabaseUnavailable
+from service.plumbing.settings import Settings, parse_database_url
 
 INSERT_LIST = "INSERT INTO account_addresslist (name) VALUES (:name) RETURNING id"
 

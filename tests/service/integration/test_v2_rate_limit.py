@@ -21,9 +21,9 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from service.app import create_app
+from service.clients.rate_limiter import RateLimiter
 from service.db.connection import Database
-from service.rate_limiter import RateLimiter
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.snapshots import rows
 from tools import seed

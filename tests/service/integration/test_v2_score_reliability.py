@@ -12,7 +12,7 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.snapshots import SCORING_TABLES
 

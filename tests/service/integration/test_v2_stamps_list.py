@@ -16,9 +16,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
+from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db.connection import Database
-from service.settings import Settings
-from service.stamp_metadata_source import StampMetadataSource
+from service.plumbing.settings import Settings
 from tests.service.support import ceramic
 from tests.service.support import metadata_server as ms
 from tests.service.support import scenario as sc

@@ -14,7 +14,7 @@ import pg8000.native
 
 from service.app import create_app
 from service.db.connection import Database
-from service.settings import Settings
+from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.snapshots import SCORING_TABLES, normalize, rows, written
 from tools import seed

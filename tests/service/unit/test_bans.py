@@ -8,7 +8,7 @@ import pytest
 
 from service.domain.bans import Ban, first_match, hashes_to_check, subject_address
 from service.domain.bodies import Credential, CredentialSubject
-from service.errors import BadRequest
+from service.plumbing.errors import BadRequest
 
 ADDRESS = "0x" + "ab" * 20
 

@@ -22,7 +22,7 @@ from service.domain.ceramic_cache import (
     with_response_defaults,
 )
 from service.domain.scoring import StoredScore
-from service.errors import ValidationFailed
+from service.plumbing.errors import ValidationFailed
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from service.domain.embed import embed_rows
 from service.domain.params import route_int
 from service.domain.weights import community_id_of, float_weights
-from service.errors import NotFound, UnprocessableEntity, ValidationFailed
+from service.plumbing.errors import NotFound, UnprocessableEntity, ValidationFailed
 
 
 def stamp(provider: str, **extra: Any) -> dict[str, Any]:

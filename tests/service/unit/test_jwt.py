@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from service.auth.jwt import DidTokenAuth, decode_public_key
-from service.errors import InvalidToken, Unauthorized
+from service.plumbing.errors import InvalidToken, Unauthorized
 from tests.service.support.ceramic import SECRET_KEY, access_claims, hs256_token
 
 ADDRESS = "0x" + "ab" * 20

@@ -10,8 +10,8 @@ import pytest
 
 from service.app import create_app
 from service.db.connection import Database
-from service.logs import JsonFormatter
-from service.settings import Settings
+from service.plumbing.logs import JsonFormatter
+from service.plumbing.settings import Settings
 
 
 @pytest.fixture

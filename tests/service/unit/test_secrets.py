@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from service.secrets import SECRET_ARN_VARIABLE, environment_with_secret
-from service.settings import Settings, SettingsError
+from service.plumbing.secrets import SECRET_ARN_VARIABLE, environment_with_secret
+from service.plumbing.settings import Settings, SettingsError
 
 ARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:scorer-api-AbCdEf"
 

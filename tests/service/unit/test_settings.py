@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import (
+from service.plumbing.settings import (
     DEFAULT_TRUSTED_IAM_ISSUERS,
     DatabaseTarget,
     Settings,

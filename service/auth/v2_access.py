@@ -19,11 +19,11 @@ import falcon
 
 from service.auth import api_key
 from service.auth.api_key import AuthenticatedKey
+from service.clients.rate_limiter import RateLimiter
 from service.db import analytics
 from service.db.connection import Transaction
-from service.errors import ApiError, ValidationFailed
-from service.rate_limiter import RateLimiter
-from service.settings import Settings
+from service.plumbing.errors import ApiError, ValidationFailed
+from service.plumbing.settings import Settings
 
 # Headers whose values never reach the analytics table.
 _MASKED_HEADERS = frozenset({"x-api-key", "cookie", "authorization"})

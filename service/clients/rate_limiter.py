@@ -34,8 +34,8 @@ from redis.retry import Retry
 
 from service.auth.api_key import AuthenticatedKey
 from service.domain import rate_limits
-from service.errors import RateLimited
-from service.settings import Settings
+from service.plumbing.errors import RateLimited
+from service.plumbing.settings import Settings
 
 log = logging.getLogger("service.rate_limit")
 

@@ -13,9 +13,9 @@ from service.db import communities, embed_sections
 from service.db.communities import Community
 from service.db.connection import Transaction
 from service.domain.weights import community_id_of, float_weights
-from service.errors import InternalError, NotFound
-from service.rescoring import NO_COMMUNITY
-from service.settings import Settings
+from service.plumbing.errors import InternalError, NotFound
+from service.plumbing.settings import Settings
+from service.use_cases.rescoring import NO_COMMUNITY
 
 
 def scorer_weights(

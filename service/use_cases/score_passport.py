@@ -18,7 +18,6 @@ from datetime import datetime
 
 from pg8000.exceptions import DatabaseError
 
-from service import human_points, telemetry
 from service.db import ceramic_cache, hash_links, passports, scoring_run
 from service.db.ceramic_cache import CachedStamp, LiveStamps
 from service.db.communities import Community, ScorerConfig
@@ -26,8 +25,10 @@ from service.db.connection import Transaction, is_infrastructure_failure, sqlsta
 from service.domain.credentials import LoadedStamp, validate_stamps
 from service.domain.lifo import Link, all_nullifiers, plan_dedup
 from service.domain.scoring import StoredScore, compute_score, merge_weights
-from service.errors import InternalError
-from service.settings import Settings
+from service.plumbing import telemetry
+from service.plumbing.errors import InternalError
+from service.plumbing.settings import Settings
+from service.use_cases import human_points_awards
 
 log = logging.getLogger("service.pipeline")
 
@@ -191,7 +192,7 @@ def _plan_and_save(
         )
         stored = StoredScore.done(address, result)
         span.set_attribute("score.passing", bool(result.score))
-    point_rows = human_points.awards_for_score(
+    point_rows = human_points_awards.awards_for_score(
         community=community, stored=stored, kept=plan.kept, settings=settings, now=now
     )
     with telemetry.span("scoring.persist", outcome=stored.status):

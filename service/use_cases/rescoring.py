@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from service.ceramic_cache import stamp_listing
 from service.db import ceramic_cache, communities
 from service.db.connection import Transaction
 from service.domain.addresses import normalize_address
@@ -19,9 +18,10 @@ from service.domain.bodies import AddStampsPayload
 from service.domain.ceramic_cache import SOURCE_APP_EMBED
 from service.domain.embed import embed_rows
 from service.domain.scoring import v2_response
-from service.errors import BadRequest, NotFound
-from service.pipeline import score_passport
-from service.settings import Settings
+from service.plumbing.errors import BadRequest, NotFound
+from service.plumbing.settings import Settings
+from service.use_cases.ceramic_cache_stamps import stamp_listing
+from service.use_cases.score_passport import score_passport
 
 INVALID_SCORER_ID = "Invalid scorer_id"
 NO_COMMUNITY = "No Community matches the given query."

@@ -12,7 +12,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from service import human_points
 from service.db import ceramic_cache, communities, passports
 from service.db.connection import Transaction, is_infrastructure_failure
 from service.domain.addresses import normalize_address
@@ -30,15 +29,16 @@ from service.domain.ceramic_cache import (
 from service.domain.scoring import StoredScore, v2_response
 from service.domain.text import storable_text
 from service.domain.weights import community_id_of, float_weights
-from service.errors import (
+from service.plumbing.errors import (
     BadRequest,
     InternalError,
     NotFound,
     Unauthorized,
     UnprocessableEntity,
 )
-from service.pipeline import score_passport
-from service.settings import Settings
+from service.plumbing.settings import Settings
+from service.use_cases import human_points_awards
+from service.use_cases.score_passport import score_passport
 
 log = logging.getLogger("service.ceramic_cache")
 
@@ -140,7 +140,7 @@ def ui_score(
         stored = passports.find_score(tx, normalized, community.id)
         if stored is None or is_expired(stored, now=now):
             return v2_response(score_on_scorer(tx, address, scorer_id, settings=settings, now=now))
-        points, possible = human_points.points_payload(
+        points, possible = human_points_awards.points_payload(
             tx, address=normalized, community=community, settings=settings
         )
         return v2_response(

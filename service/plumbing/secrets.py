@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from service.settings import SettingsError
+from service.plumbing.settings import SettingsError
 
 SECRET_ARN_VARIABLE = "SETTINGS_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from service import telemetry
 from service.db import human_points as points_db
 from service.db.communities import Community
 from service.db.connection import Transaction
@@ -19,7 +18,8 @@ from service.domain import human_points as rules
 from service.domain.credentials import LoadedStamp
 from service.domain.human_points import ActionRow
 from service.domain.scoring import StoredScore
-from service.settings import Settings
+from service.plumbing import telemetry
+from service.plumbing.settings import Settings
 
 
 def awards_for_score(
