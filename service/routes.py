@@ -8,7 +8,7 @@ from service.clients.rate_limiter import RateLimiter
 from service.clients.stamp_metadata_source import StampMetadataSource
 from service.db.connection import Database
 from service.plumbing.settings import Settings
-from service.resources import ceramic_cache, embed, internal
+from service.resources import ceramic_cache_routes, embed_routes, internal
 from service.resources.openapi import OpenApiResource
 from service.resources.v2_reads import (
     ScoreHistoryResource,
@@ -54,20 +54,20 @@ def add_routes(
 
     # Ceramic cache (the Passport app; bearer tokens on the stamp writes and the score).
     for path, ceramic_resource in (
-        ("/ceramic-cache/stamps/bulk", ceramic_cache.BulkStampsResource),
-        ("/ceramic-cache/score/{address}", ceramic_cache.ScoreResource),
-        ("/ceramic-cache/stamp", ceramic_cache.StampResource),
-        ("/ceramic-cache/weights", ceramic_cache.WeightsResource),
+        ("/ceramic-cache/stamps/bulk", ceramic_cache_routes.BulkStampsResource),
+        ("/ceramic-cache/score/{address}", ceramic_cache_routes.ScoreResource),
+        ("/ceramic-cache/stamp", ceramic_cache_routes.StampResource),
+        ("/ceramic-cache/weights", ceramic_cache_routes.WeightsResource),
     ):
         app.add_route(path, ceramic_resource(settings=settings, db=db))
 
     # Embed (internal load balancer).
     for path, embed_resource in (
-        ("/internal/embed/validate-api-key", embed.ValidateApiKeyResource),
-        ("/internal/embed/stamps/{address}", embed.EmbedStampsResource),
-        ("/internal/embed/score/{scorer_id}/{address}", embed.EmbedScoreResource),
-        ("/internal/embed/weights", embed.EmbedWeightsResource),
-        ("/internal/embed/config", embed.EmbedConfigResource),
+        ("/internal/embed/validate-api-key", embed_routes.ValidateApiKeyResource),
+        ("/internal/embed/stamps/{address}", embed_routes.EmbedStampsResource),
+        ("/internal/embed/score/{scorer_id}/{address}", embed_routes.EmbedScoreResource),
+        ("/internal/embed/weights", embed_routes.EmbedWeightsResource),
+        ("/internal/embed/config", embed_routes.EmbedConfigResource),
     ):
         app.add_route(path, embed_resource(settings=settings, db=db))
 

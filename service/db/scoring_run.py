@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from service.db import human_points as points_db
+from service.db import human_points_queries as points_db
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
 from service.db.passports import SCORE_UPSERT, score_columns
 from service.domain.credentials import LoadedStamp
-from service.domain.events import dedup_data, score_update_data
-from service.domain.human_points import ActionRow
+from service.domain.events_rules import dedup_data, score_update_data
+from service.domain.human_points_rules import ActionRow
 from service.domain.lifo import DedupPlan
 from service.domain.scoring import StoredScore
 

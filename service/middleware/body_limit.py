@@ -13,7 +13,7 @@ from typing import Protocol
 import falcon
 
 from service.plumbing.errors import BadRequest, LengthRequired, PayloadTooLarge, RequestTimeout
-from service.resources.bodies import CANNOT_PARSE_BODY
+from service.resources.bodies_reader import CANNOT_PARSE_BODY
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 _READ_SIZE = 65_536

@@ -11,19 +11,26 @@ from datetime import UTC, datetime
 import falcon
 
 from service.auth.internal_token import require_internal_token
-from service.db import allow_lists, bans, cgrants, custom_credentials, revocations, stakes
+from service.db import (
+    allow_lists,
+    bans_queries,
+    cgrants,
+    custom_credentials,
+    revocations,
+    stakes_queries,
+)
 from service.db.connection import Database
-from service.domain import bans as ban_rules
+from service.domain import bans_rules as ban_rules
 from service.domain.addresses import normalize_address
-from service.domain.bodies import CheckBansBody, CheckRevocationsBody, parse_body
-from service.domain.ceramic_cache import MAX_BULK_CACHE_SIZE
+from service.domain.bodies_rules import CheckBansBody, CheckRevocationsBody, parse_body
+from service.domain.ceramic_cache_rules import MAX_BULK_CACHE_SIZE
 from service.domain.contributions import contributor_statistics
-from service.domain.embed import TOO_MANY_STAMPS
+from service.domain.embed_rules import TOO_MANY_STAMPS
 from service.domain.params import route_int
-from service.domain.stakes import legacy_event_item, stake_item
+from service.domain.stakes_rules import legacy_event_item, stake_item
 from service.plumbing.errors import InternalError, NotFound, UnprocessableEntity
 from service.plumbing.settings import Settings
-from service.resources.bodies import json_body
+from service.resources.bodies_reader import json_body
 from service.resources.query import required_param
 from service.use_cases import rescoring
 
@@ -68,7 +75,7 @@ class CheckBansResource(_InternalResource):
         address = ban_rules.subject_address(credentials)
         ban_rules.require_hashes(credentials)
         with self._db.transaction() as tx:
-            found = bans.active_bans(
+            found = bans_queries.active_bans(
                 tx,
                 address=address,
                 hashes=ban_rules.hashes_to_check(credentials),
@@ -101,7 +108,7 @@ class GtcStakeResource(_InternalResource):
         self._authorize(req)
         normalized = normalize_address(address)
         with self._db.transaction() as tx:
-            found = stakes.gtc_stakes(tx, normalized)
+            found = stakes_queries.gtc_stakes(tx, normalized)
         resp.media = {"items": [stake_item(stake) for stake in found]}
 
 
@@ -115,7 +122,7 @@ class LegacyGtcStakeResource(_InternalResource):
         self._authorize(req)
         normalized = normalize_address(address)
         with self._db.transaction() as tx:
-            events = stakes.legacy_events(tx, normalized, round_number)
+            events = stakes_queries.legacy_events(tx, normalized, round_number)
         resp.media = {"results": [legacy_event_item(event) for event in events]}
 
 

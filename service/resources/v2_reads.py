@@ -13,7 +13,7 @@ from service.auth.api_key import AuthenticatedKey
 from service.auth.v2_access import authenticate_v2_request, record_usage
 from service.clients.rate_limiter import RateLimiter
 from service.clients.stamp_metadata_source import StampMetadataSource
-from service.db import ceramic_cache, communities, events
+from service.db import ceramic_cache_queries, communities, events_queries
 from service.db.connection import Database, Transaction, is_infrastructure_failure
 from service.domain import score_history, stamp_pages
 from service.domain.addresses import normalize_address
@@ -139,7 +139,7 @@ class ScoreHistoryResource(_ReadResource):
             if community is None:
                 raise NotFound(score_history.NO_COMMUNITY)
             raw_created_at = req.get_param("created_at") or ""
-            event = events.latest_score_event(
+            event = events_queries.latest_score_event(
                 tx,
                 community_id=community.id,
                 # As the reference's address field, the lookup is lower-cased; the answer
@@ -185,7 +185,7 @@ class StampsResource(_ReadResource):
             stamp_pages.check_limit(limit)
             normalized = normalize_address(address)
             cursor = stamp_pages.decode_cursor(req.get_param("token") or "")
-            page = ceramic_cache.stamp_page(
+            page = ceramic_cache_queries.stamp_page(
                 tx,
                 normalized,
                 older_than=cursor.id if cursor.direction == stamp_pages.NEXT else None,

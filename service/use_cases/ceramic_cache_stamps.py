@@ -12,10 +12,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from service.db import ceramic_cache, communities, passports
+from service.db import ceramic_cache_queries, communities, passports
 from service.db.connection import Transaction, is_infrastructure_failure
 from service.domain.addresses import normalize_address
-from service.domain.ceramic_cache import (
+from service.domain.ceramic_cache_rules import (
     SOURCE_APP_PASSPORT,
     NewCacheRow,
     StampItem,
@@ -63,7 +63,7 @@ def add_stamps(
     _check_size(items)
     rows = _storable_rows(items, only_with_stamp=False)
     scorer_id = configured_scorer_id(settings)
-    ceramic_cache.replace(
+    ceramic_cache_queries.replace(
         tx, address, rows, now=now, source_app=SOURCE_APP_PASSPORT, source_scorer_id=scorer_id
     )
     stamps = stamp_listing(tx, address)
@@ -83,10 +83,12 @@ def patch_stamps(
     _check_size(items)
     rows = _storable_rows(items, only_with_stamp=True)
     try:
-        ceramic_cache.soft_delete(
+        ceramic_cache_queries.soft_delete(
             tx, address, [item.provider for item in items], now=now, v1_only=False
         )
-        ceramic_cache.insert(tx, address, rows, now=now, source_app=None, source_scorer_id=None)
+        ceramic_cache_queries.insert(
+            tx, address, rows, now=now, source_app=None, source_scorer_id=None
+        )
         stamps = stamp_listing(tx, address)
         score = score_on_scorer(
             tx, address, configured_scorer_id(settings), settings=settings, now=now
@@ -108,7 +110,7 @@ def delete_stamps(
     _check_size(providers)
     # A provider PostgreSQL cannot compare (a NUL character, an unpaired surrogate) names no row.
     searchable = [provider for provider in providers if storable_text(provider)]
-    if not ceramic_cache.soft_delete(tx, address, searchable, now=now, v1_only=False):
+    if not ceramic_cache_queries.soft_delete(tx, address, searchable, now=now, v1_only=False):
         raise NotFound(NOTHING_TO_DELETE)
     stamps = stamp_listing(tx, address, v1_only=False)
     score_on_scorer(tx, address, configured_scorer_id(settings), settings=settings, now=now)
@@ -228,7 +230,7 @@ def stamp_listing(tx: Transaction, address: str, *, v1_only: bool = True) -> lis
     """`CachedStampResponse` items of the current stamps, by id (ADR-0015)."""
     return [
         {"id": entry.id, "address": entry.address, "provider": entry.provider, "stamp": entry.stamp}
-        for entry in ceramic_cache.current_stamps(tx, address, v1_only=v1_only)
+        for entry in ceramic_cache_queries.current_stamps(tx, address, v1_only=v1_only)
     ]
 
 

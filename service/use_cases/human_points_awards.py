@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from service.db import human_points as points_db
+from service.db import human_points_queries as points_db
 from service.db.communities import Community
 from service.db.connection import Transaction
-from service.domain import human_points as rules
+from service.domain import human_points_rules as rules
 from service.domain.credentials import LoadedStamp
-from service.domain.human_points import ActionRow
+from service.domain.human_points_rules import ActionRow
 from service.domain.scoring import StoredScore
 from service.plumbing import telemetry
 from service.plumbing.settings import Settings

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from service.db import ceramic_cache, communities
+from service.db import ceramic_cache_queries, communities
 from service.db.connection import Transaction
 from service.domain.addresses import normalize_address
-from service.domain.bodies import AddStampsPayload
-from service.domain.ceramic_cache import SOURCE_APP_EMBED
-from service.domain.embed import embed_rows
+from service.domain.bodies_rules import AddStampsPayload
+from service.domain.ceramic_cache_rules import SOURCE_APP_EMBED
+from service.domain.embed_rules import embed_rows
 from service.domain.scoring import v2_response
 from service.plumbing.errors import BadRequest, NotFound
 from service.plumbing.settings import Settings
@@ -48,7 +48,7 @@ def add_embed_stamps(
     owner = communities.find_by_id(tx, payload.scorer_id)
     if owner is None:
         raise BadRequest(INVALID_SCORER_ID)
-    ceramic_cache.replace(
+    ceramic_cache_queries.replace(
         tx,
         normalized,
         rows,

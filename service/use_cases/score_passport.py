@@ -18,8 +18,8 @@ from datetime import datetime
 
 from pg8000.exceptions import DatabaseError
 
-from service.db import ceramic_cache, hash_links, passports, scoring_run
-from service.db.ceramic_cache import CachedStamp, LiveStamps
+from service.db import ceramic_cache_queries, hash_links, passports, scoring_run
+from service.db.ceramic_cache_queries import CachedStamp, LiveStamps
 from service.db.communities import Community, ScorerConfig
 from service.db.connection import Transaction, is_infrastructure_failure, sqlstate
 from service.domain.credentials import LoadedStamp, validate_stamps
@@ -66,7 +66,7 @@ def score_passport(
         # The reference fails before scoring when the scorer row or its child row is missing.
         raise InternalError(UNEXPECTED_SCORING_ERROR)
     with telemetry.span("scoring.load") as span:
-        live = ceramic_cache.live_stamps(tx, address, community_id=community.id)
+        live = ceramic_cache_queries.live_stamps(tx, address, community_id=community.id)
         stamps = latest_per_provider(live.rows)
         span.set_attribute("stamps.loaded", len(stamps))
 

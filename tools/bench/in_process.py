@@ -39,8 +39,8 @@ REQUEST_PARTS = {
     "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
     "BEGIN / COMMIT (Database.transaction)": "service/db/connection.py:_begin",
     "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
-    "stamps and their hash links (ceramic_cache.live_stamps)": (
-        "service/db/ceramic_cache.py:live_stamps"
+    "stamps and their hash links (ceramic_cache_queries.live_stamps)": (
+        "service/db/ceramic_cache_queries.py:live_stamps"
     ),
     "LIFO plan and score (score_passport._plan_and_save, without its write)": (
         "service/use_cases/score_passport.py:_plan_and_save"

@@ -1,4 +1,5 @@
-"""The cache writes of service/db/ceramic_cache.py against PostgreSQL: delete, insert, list."""
+"""The cache writes of service/db/ceramic_cache_queries.py against PostgreSQL: delete, insert,
+list."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import UTC, datetime
 import pg8000.native
 from syrupy.assertion import SnapshotAssertion
 
-from service.db import ceramic_cache
+from service.db import ceramic_cache_queries
 from service.db.connection import Database
-from service.domain.ceramic_cache import SOURCE_APP_EMBED, new_cache_row
+from service.domain.ceramic_cache_rules import SOURCE_APP_EMBED, new_cache_row
 from tests.service.support import scenario as sc
 from tests.service.support.ceramic import cache_row, cache_rows
 from tests.service.support.snapshots import rows
@@ -26,7 +27,7 @@ def test_replace_soft_deletes_the_live_v1_row_and_inserts_the_new_one(
     new = new_cache_row("Google", sc.stamp("Google"))
 
     with db.transaction() as tx:
-        ceramic_cache.replace(
+        ceramic_cache_queries.replace(
             tx, sc.ADDRESS, [new], now=NOW, source_app=SOURCE_APP_EMBED, source_scorer_id=40
         )
 
@@ -46,7 +47,9 @@ def test_soft_delete_of_every_type_returns_the_ids_it_marked(
     cache_row(clean_db, "Github")
 
     with db.transaction() as tx:
-        marked = ceramic_cache.soft_delete(tx, sc.ADDRESS, ["Google"], now=NOW, v1_only=False)
+        marked = ceramic_cache_queries.soft_delete(
+            tx, sc.ADDRESS, ["Google"], now=NOW, v1_only=False
+        )
 
     assert marked == [v1, v2]
 
@@ -65,8 +68,8 @@ def test_listing_skips_deleted_revoked_and_other_type_rows_and_orders_by_id(
     v2 = cache_row(clean_db, "Ens", stamp_type=2)
 
     with db.transaction() as tx:
-        v1_listing = ceramic_cache.current_stamps(tx, sc.ADDRESS)
-        any_type_listing = ceramic_cache.current_stamps(tx, sc.ADDRESS, v1_only=False)
+        v1_listing = ceramic_cache_queries.current_stamps(tx, sc.ADDRESS)
+        any_type_listing = ceramic_cache_queries.current_stamps(tx, sc.ADDRESS, v1_only=False)
 
     assert [entry.id for entry in v1_listing] == [twitter, google]
     assert [entry.id for entry in any_type_listing] == [twitter, google, v2]

@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
 from service.db.connection import Database
-from service.domain.human_points import PROVIDER_ACTIONS
+from service.domain.human_points_rules import PROVIDER_ACTIONS
 from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 from tests.service.support.snapshots import rows

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.domain.bans import Ban, first_match, hashes_to_check, subject_address
-from service.domain.bodies import Credential, CredentialSubject
+from service.domain.bans_rules import Ban, first_match, hashes_to_check, subject_address
+from service.domain.bodies_rules import Credential, CredentialSubject
 from service.plumbing.errors import BadRequest
 
 ADDRESS = "0x" + "ab" * 20

@@ -1,4 +1,5 @@
-"""service/domain/ceramic_cache.py: body validation, new rows' values, the stored-score rule."""
+"""service/domain/ceramic_cache_rules.py: body validation, new rows' values, the stored-score
+rule."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.domain.ceramic_cache import (
+from service.domain.ceramic_cache_rules import (
     NO_BODY,
     StampItem,
     UnusableStamp,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from service.domain.embed import embed_rows
+from service.domain.embed_rules import embed_rows
 from service.domain.params import route_int
 from service.domain.weights import community_id_of, float_weights
 from service.plumbing.errors import NotFound, UnprocessableEntity, ValidationFailed

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from service.domain.bodies import PAYLOAD, Credential
-from service.domain.events import django_datetime
+from service.domain.bodies_rules import PAYLOAD, Credential
+from service.domain.events_rules import django_datetime
 from service.plumbing.errors import BadRequest, ValidationFailed
 
 NO_CREDENTIALS = "Must provide valid credential(s)"

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from service.domain.ceramic_cache import NO_BODY
+from service.domain.ceramic_cache_rules import NO_BODY
 from service.plumbing.errors import ValidationFailed
 
 # The single body parameter's name in every reference route that takes a JSON body.

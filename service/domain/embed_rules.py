@@ -1,7 +1,7 @@
 """Stamps submitted by the embed service (api/embed/api.py). Pure: no I/O.
 
 Each credential is cached under its own `credentialSubject.provider`; the row itself is what
-every stamp write stores (`ceramic_cache.rows_to_insert`). What the reference only finds out
+every stamp write stores (`ceramic_cache_rules.rows_to_insert`). What the reference only finds out
 when the database refuses it (a 500 after its soft delete has committed) is a 422 here, found
 before anything is written.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from service.domain.bodies import PAYLOAD
-from service.domain.ceramic_cache import (
+from service.domain.bodies_rules import PAYLOAD
+from service.domain.ceramic_cache_rules import (
     MAX_BULK_CACHE_SIZE,
     MAX_TEXT_COLUMN,
     NewCacheRow,

@@ -9,7 +9,7 @@ from typing import Any
 
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
-from service.domain.ceramic_cache import STAMP_TYPE_V1, NewCacheRow
+from service.domain.ceramic_cache_rules import STAMP_TYPE_V1, NewCacheRow
 from service.domain.lifo import Link
 
 

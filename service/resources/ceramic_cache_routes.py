@@ -12,14 +12,14 @@ import falcon
 
 from service.auth.jwt import DidTokenAuth
 from service.db.connection import Database
-from service.domain.ceramic_cache import (
+from service.domain.ceramic_cache_rules import (
     alternate_scorer_id,
     delete_providers,
     stamp_items,
 )
 from service.domain.params import parse_int
 from service.plumbing.settings import Settings
-from service.resources.bodies import json_body
+from service.resources.bodies_reader import json_body
 from service.resources.query import required_param
 from service.use_cases import ceramic_cache_stamps
 

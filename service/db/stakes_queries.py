@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.db.connection import Transaction
-from service.domain.stakes import LegacyStakeEvent, Stake
+from service.domain.stakes_rules import LegacyStakeEvent, Stake
 
 # registry_gtcstakeevent.round_id is an integer column.
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1

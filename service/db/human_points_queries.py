@@ -8,7 +8,7 @@ from typing import Any
 
 from service.db.connection import Transaction
 from service.db.jsonb import dumps
-from service.domain.human_points import (
+from service.domain.human_points_rules import (
     LIST_BONUSES,
     METAMASK_OG_ACTION,
     METAMASK_OG_CAP,

@@ -14,10 +14,10 @@ from service.auth import api_key
 from service.auth.internal_token import require_internal_token
 from service.db import api_keys
 from service.db.connection import Database
-from service.domain.bodies import AddStampsBody, parse_body
+from service.domain.bodies_rules import AddStampsBody, parse_body
 from service.domain.params import route_int
 from service.plumbing.settings import Settings
-from service.resources.bodies import json_body
+from service.resources.bodies_reader import json_body
 from service.resources.query import required_param
 from service.use_cases import embed_config, rescoring
 

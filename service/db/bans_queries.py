@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from service.db.connection import Transaction
-from service.domain.bans import Ban
+from service.domain.bans_rules import Ban
 from service.domain.text import storable_text
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import falcon
 
-from service.domain.ceramic_cache import NO_BODY
+from service.domain.ceramic_cache_rules import NO_BODY
 from service.plumbing import json_depth
 from service.plumbing.errors import BadRequest, RequestTimeout
 
