@@ -55,6 +55,11 @@ _OUTSIDE_ITEMS = re.compile(
 _ADR = re.compile(r"\bADR-(\d+)\b")
 # A file name ending in .md, possibly with folders: it must name a file of the repository.
 _MARKDOWN_NAME = re.compile(r"[\w./-]*\w\.md\b")
+# A path from the repository's root, as comments and docs name the code they describe
+# (`service/use_cases/score_passport.py`): after a file moves, every mention must follow it.
+_REPOSITORY_PATH = re.compile(
+    r"(?<![\w./-])((?:service|tests|tools|infra|docs)/[\w./-]*\w\.(?:py|sql|json|md))\b"
+)
 
 
 def repository_files() -> list[str]:
@@ -129,6 +134,16 @@ def citation_problems(
     return problems
 
 
+def missing_paths(text: str, *, files: set[str], where: str) -> list[str]:
+    """One message per root-relative path in `text` that names no file of the repository."""
+    return [
+        f"{where}:{number}: names {match.group(1)}, which is not in the repository"
+        for number, line in enumerate(text.splitlines(), start=1)
+        for match in _REPOSITORY_PATH.finditer(line)
+        if match.group(1) not in files and "NNNN" not in match.group(1)
+    ]
+
+
 def markdown_names(paths: list[str]) -> set[str]:
     """Every tail of each Markdown file's path (`docs/decisions/README.md`,
     `decisions/README.md`, `README.md`), so that a name relative to any folder is found."""
@@ -154,6 +169,31 @@ def test_no_comment_cites_a_missing_record_or_an_outside_document() -> None:
     ]
 
     assert problems == []
+
+
+def test_every_path_named_is_a_file_of_the_repository() -> None:
+    files = set(repository_files())
+
+    problems = [
+        problem
+        for path, text in text_files().items()
+        for problem in missing_paths(text, files=files, where=path)
+    ]
+
+    assert problems == []
+
+
+def test_a_path_that_moved_away_is_reported() -> None:
+    files = {"service/use_cases/score_passport.py", "docs/decisions/0005-lifo-dedup.md"}
+    text = (
+        "# see service/use_cases/score_passport.py and docs/decisions/0005-lifo-dedup.md\n"
+        "# the retry lives in service/pipeline.py:_plan_and_save\n"
+        "a new record: docs/decisions/NNNN-title.md"
+    )
+
+    assert missing_paths(text, files=files, where="tools/example.py") == [
+        "tools/example.py:2: names service/pipeline.py, which is not in the repository"
+    ]
 
 
 def test_the_files_read_include_the_code_tests_tools_infra_and_docs() -> None:
