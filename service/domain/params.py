@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pydantic import TypeAdapter, ValidationError
 
 from service.plumbing.errors import NotFound, ValidationFailed
+
+T = TypeVar("T")
 
 _INT = TypeAdapter(int)
 _BOOL = TypeAdapter(bool)
@@ -16,19 +20,18 @@ BIGINT_MAX = 2**63 - 1
 
 def parse_int(value: str, *, loc: list[str | int]) -> int:
     """Accepts what pydantic's lax int accepts ("007", " 7", "1.0", "1_000", "-3")."""
-    try:
-        return _INT.validate_python(value)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        raise ValidationFailed(
-            [{"type": e["type"], "loc": [*loc, *e["loc"]], "msg": e["msg"]} for e in errors]
-        ) from None
+    return _validated(_INT, value, loc)
 
 
 def parse_bool(value: str, *, loc: list[str | int]) -> bool:
     """Accepts what pydantic's lax bool accepts (true/false, 1/0, yes/no, on/off, t/f, y/n)."""
+    return _validated(_BOOL, value, loc)
+
+
+def _validated(adapter: TypeAdapter[T], value: str, loc: list[str | int]) -> T:
+    """The value as ninja would read it, or its 422 with each error located under `loc`."""
     try:
-        return _BOOL.validate_python(value)
+        return adapter.validate_python(value)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         raise ValidationFailed(
