@@ -46,10 +46,14 @@ WITH new_links AS (
 ), new_stamps AS (
     -- A credential read from the cache is copied from its row (rows are never changed, only
     -- soft-deleted) rather than sent back: the same JSON value, without encoding it again.
+    -- Each row is fetched by its primary key in a subquery: as a join, the prepared statement's
+    -- generic plan (which cannot know how many stamps come) hashes the whole cache table.
     INSERT INTO registry_stamp (provider, credential, passport_id)
-    SELECT e.v->>'provider', COALESCE(e.v->'credential', cc.stamp), :passport_id
+    SELECT e.v->>'provider',
+           COALESCE(e.v->'credential', (SELECT cc.stamp FROM ceramic_cache_ceramiccache cc
+                                        WHERE cc.id = CAST(e.v->>'cache_id' AS bigint))),
+           :passport_id
     FROM jsonb_array_elements(CAST(:stamps AS jsonb)) WITH ORDINALITY AS e(v, ord)
-    LEFT JOIN ceramic_cache_ceramiccache cc ON cc.id = CAST(e.v->>'cache_id' AS bigint)
     ORDER BY e.ord
 ), score AS ({SCORE_UPSERT}
 ), events AS (
