@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
@@ -46,14 +46,44 @@ def configure_from_environment(env: dict[str, str] | None = None) -> bool:
     return True
 
 
+def is_configured() -> bool:
+    """Whether a tracer provider has been set (by the ADOT layer, `configure_from_environment`
+    or a test). Until then every span is a non-recording placeholder, and skipping the span
+    calls altogether saves the work of making one: about a tenth of a request's CPU when
+    tracing is off."""
+    global _configured
+    if not _configured:
+        # OpenTelemetry sets its global provider once, so a yes is final.
+        _configured = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    return _configured
+
+
+_configured = False
+
+
 def traced(app: Any) -> Any:
-    """The WSGI app with a span per request (a no-op while no tracer provider is configured)."""
+    """The WSGI app with a span per request; the app itself while no tracer provider is set.
+
+    Both entry points configure tracing before they build the app (the ADOT layer's wrapper
+    runs before the handler module is imported), so a provider set later would have nothing
+    to trace here anyway."""
+    if not is_configured():
+        return app
     return OpenTelemetryMiddleware(app)  # type: ignore[no-untyped-call]
 
 
-@contextmanager
-def span(name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
+_NOT_RECORDING: AbstractContextManager[trace.Span] = nullcontext(trace.INVALID_SPAN)
+
+
+def span(name: str, **attributes: AttributeValue) -> AbstractContextManager[trace.Span]:
     """A child span for a step of the domain pipeline (auth, load, verify, dedup, score...)."""
+    if not is_configured():
+        return _NOT_RECORDING
+    return _recorded_span(name, attributes)
+
+
+@contextmanager
+def _recorded_span(name: str, attributes: dict[str, AttributeValue]) -> Iterator[trace.Span]:
     with _tracer.start_as_current_span(name) as current:
         if attributes and current.is_recording():
             values: dict[str, types.AttributeValue] = dict(attributes)
