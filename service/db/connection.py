@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
 from pg8000.native import TIMESTAMPTZ
 
+from service.plumbing import telemetry
 from service.plumbing.errors import DatabaseUnavailable
 from service.plumbing.settings import DatabaseTarget
 
@@ -41,6 +42,7 @@ _UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "40001", "40P01", "53", "55P03", "57", "
 
 # Transaction control is sent as it is; everything else is prepared once per connection.
 _UNPREPARED_PREFIXES = ("SAVEPOINT", "RELEASE", "ROLLBACK", "START", "COMMIT")
+_BEGIN = "START TRANSACTION"
 
 Statements = dict[str, pg8000.native.PreparedStatement]
 
@@ -50,21 +52,42 @@ class Transaction:
 
     `statement_count` counts the SQL commands sent (SAVEPOINTs included, BEGIN and COMMIT not),
     `round_trips` the times this transaction waited for the server.
+
+    With `reopen` (how `Database.transaction` builds it), START TRANSACTION is not sent on its
+    own: it travels with the first statement, saving a round trip per request. If the link
+    turns out to be dead at that first exchange (a server restart or an idle timeout since the
+    connection's last request), nothing of the transaction can have taken effect, so it starts
+    again once on the connection `reopen` returns.
     """
 
     def __init__(
-        self, conn: pg8000.native.Connection, statements: Statements | None = None
+        self,
+        conn: pg8000.native.Connection,
+        statements: Statements | None = None,
+        *,
+        reopen: Callable[[], tuple[pg8000.native.Connection, Statements]] | None = None,
     ) -> None:
         self._conn = conn
         self._statements = statements
         self._savepoints = 0
-        # SAVEPOINT commands not sent yet: they travel with the next statement.
-        self._pending: list[str] = []
+        self._reopen = reopen
+        # Commands not sent yet (START TRANSACTION, SAVEPOINTs): they travel with the next
+        # statement.
+        self._pending: list[str] = [_BEGIN] if reopen is not None else []
         self.statement_count = 0
         self.round_trips = 0
 
+    @property
+    def began(self) -> bool:
+        """Whether START TRANSACTION has reached the server: until then there is nothing to
+        commit or roll back."""
+        return not self._pending or self._pending[0] != _BEGIN
+
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         self.statement_count += 1
+        if not telemetry.is_configured():
+            rows = self._execute(sql, params)
+            return rows if rows is not None else []
         with _tracer.start_as_current_span(_span_name(sql), kind=trace.SpanKind.CLIENT) as span:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
@@ -75,6 +98,17 @@ class Transaction:
         return rows if rows is not None else []
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
+        if self.began or self._reopen is None:
+            return self._execute_now(sql, params)
+        pending = list(self._pending)
+        try:
+            return self._execute_now(sql, params)
+        except (InterfaceError, OSError):
+            self._pending[:] = pending
+            self._conn, self._statements = self._reopen()
+            return self._execute_now(sql, params)
+
+    def _execute_now(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
         self.round_trips += 1
         if self._statements is None or sql.startswith(_UNPREPARED_PREFIXES):
             if self._pending:
@@ -98,7 +132,8 @@ class Transaction:
     def _send_pending(self) -> None:
         prefix = "; ".join(self._pending)
         self._pending.clear()
-        self.round_trips += 1
+        if prefix != _BEGIN:  # BEGIN is not counted, as before it travelled with a statement
+            self.round_trips += 1
         self._conn.execute_simple(prefix)
 
     def one(self, sql: str, **params: Any) -> list[Any] | None:
@@ -256,36 +291,31 @@ class Database:
             with suppress(Exception):  # the socket may already be unusable
                 conn.close()
 
-    def _begin(self) -> pg8000.native.Connection:
+    def _reopen(self) -> tuple[pg8000.native.Connection, Statements]:
+        """A new connection in place of one whose socket died between requests."""
+        self._discard()
         conn = self._connection()
-        try:
-            conn.run("START TRANSACTION")
-        except (InterfaceError, OSError):
-            # A server restart or idle timeout killed the socket since the last request.
-            # Nothing has run in this transaction yet, so reconnecting once is safe.
-            self._discard()
-            conn = self._connection()
-            try:
-                conn.run("START TRANSACTION")
-            except (InterfaceError, OSError) as exc:
-                self._discard()
-                raise DatabaseUnavailable() from exc
-        return conn
+        return conn, self._local.statements
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        conn = self._begin()
-        tx = Transaction(conn, self._local.statements)
+        self._connection()
+        tx = Transaction(self._local.conn, self._local.statements, reopen=self._reopen)
         try:
             yield tx
         except BaseException as exc:
-            self._rollback(conn)
+            if tx.began:
+                self._rollback(self._local.conn)
             if isinstance(exc, (InterfaceError, OSError)) or is_unavailable(exc):
+                if not tx.began:
+                    self._discard()
                 raise DatabaseUnavailable() from exc
             raise
         else:
+            if not tx.began:
+                return  # nothing was sent
             try:
-                conn.run("COMMIT")
+                self._local.conn.run("COMMIT")
             except (InterfaceError, OSError) as exc:
                 self._discard()
                 raise DatabaseUnavailable() from exc

@@ -37,7 +37,7 @@ from tools.bench.world import STAMP_COUNTS, THROUGHPUT_STAMPS, World
 REQUEST_PARTS = {
     "credential verification (validate_stamps)": "service/domain/credentials.py:validate_stamps",
     "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
-    "BEGIN / COMMIT (Database.transaction)": "service/db/connection.py:_begin",
+    "COMMIT (Database.transaction)": "service/db/connection.py:transaction",
     "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
     "stamps and their hash links (ceramic_cache_queries.live_stamps)": (
         "service/db/ceramic_cache_queries.py:live_stamps"

@@ -118,6 +118,33 @@ def test_the_connection_is_reopened_after_the_server_dropped_it(
     assert list_names(clean_db) == {"after-reconnect"}
 
 
+def test_a_prepared_first_statement_starts_again_on_a_new_connection_after_a_drop(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    # The statement is prepared on the first connection, so the next transaction sends
+    # START TRANSACTION in the same write as its execution, into the dead socket.
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="before")
+        first_backend = tx.scalar("SELECT pg_backend_pid()")
+    assert clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=first_backend) == [[True]]
+
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="after")
+        second_backend = tx.scalar("SELECT pg_backend_pid()")
+        # Still one transaction: START TRANSACTION reached the new connection too.
+        assert tx.scalar("SELECT txid_current()") == tx.scalar("SELECT txid_current()")
+
+    assert second_backend != first_backend
+    assert list_names(clean_db) == {"before", "after"}
+
+
+def test_a_transaction_that_sends_nothing_costs_no_round_trip(db: Database) -> None:
+    with db.transaction() as tx:
+        pass
+
+    assert (tx.statement_count, tx.round_trips, tx.began) == (0, 0, False)
+
+
 def test_a_connection_lost_midway_is_unavailable_and_leaves_no_rows(
     db: Database, clean_db: pg8000.native.Connection
 ) -> None:
