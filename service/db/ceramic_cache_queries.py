@@ -43,18 +43,10 @@ class LiveStamps:
         return found
 
 
-def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStamps:
-    """Non-deleted, non-revoked rows of any type, and the links of the nullifiers they name.
-
-    The reference's query has no ORDER BY but is answered from the partial unique index on
-    (type, address, provider); ordering by (type, provider) reproduces that order, and with it
-    the order of everything downstream (links, stamp ids, key order of the score JSON).
-
-    Which stamps are valid, and so which nullifiers deduplication needs, is only known after
-    verification; reading the links of every nullifier the rows name (a superset) saves the
-    round trip that would otherwise follow it.
-    """
-    rows = tx.run(
+def live_stamps_sql(community: str) -> str:
+    """The statement of `live_stamps`, with `community` the SQL expression of the community id
+    whose links are read (a parameter, or a subquery that finds it)."""
+    return (
         # The subject is taken out of the (TOASTed) credential once per row, in the CTE that
         # both halves read; each link is found through the (hash, community) unique index.
         "WITH live AS (SELECT cc.id, cc.type, cc.provider, cc.stamp, cc.updated_at,"
@@ -75,11 +67,31 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
         " SELECT 1, NULL, named.hash, NULL, NULL, l.id, l.address, l.expires_at FROM named"
         " LEFT JOIN LATERAL (SELECT l.id, l.address, l.expires_at"
         "  FROM registry_hashscorerlink l"
-        "  WHERE l.hash = named.hash AND l.community_id = :community_id) l ON true"
-        " ORDER BY 1, 2, 3",
-        address=address,
-        community_id=community_id,
+        f"  WHERE l.hash = named.hash AND l.community_id = {community}) l ON true"
+        " ORDER BY 1, 2, 3"
     )
+
+
+_LIVE_STAMPS_SQL = live_stamps_sql(":community_id")
+
+
+def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStamps:
+    """Non-deleted, non-revoked rows of any type, and the links of the nullifiers they name.
+
+    The reference's query has no ORDER BY but is answered from the partial unique index on
+    (type, address, provider); ordering by (type, provider) reproduces that order, and with it
+    the order of everything downstream (links, stamp ids, key order of the score JSON).
+
+    Which stamps are valid, and so which nullifiers deduplication needs, is only known after
+    verification; reading the links of every nullifier the rows name (a superset) saves the
+    round trip that would otherwise follow it.
+    """
+    return live_stamps_from_rows(
+        tx.run(_LIVE_STAMPS_SQL, address=address, community_id=community_id)
+    )
+
+
+def live_stamps_from_rows(rows: Sequence[Sequence[Any]]) -> LiveStamps:
     stamps: list[CachedStamp] = []
     links: dict[str, Link | None] = {}
     for kind, _type, name, stamp, updated_at, row_id, owner, expires_at in rows:

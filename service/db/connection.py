@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pg8000.native
 from opentelemetry import trace
@@ -43,6 +43,7 @@ _UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "40001", "40P01", "53", "55P03", "57", "
 # Transaction control is sent as it is; everything else is prepared once per connection.
 _UNPREPARED_PREFIXES = ("SAVEPOINT", "RELEASE", "ROLLBACK", "START", "COMMIT")
 _BEGIN = "START TRANSACTION"
+_T = TypeVar("_T")
 
 Statements = dict[str, pg8000.native.PreparedStatement]
 
@@ -98,24 +99,39 @@ class Transaction:
         return rows if rows is not None else []
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
+        return self._with_reopen(lambda: self._execute_now(sql, params))
+
+    def _with_reopen(self, exchange: Callable[[], _T]) -> _T:
+        """Runs `exchange`; if it is the transaction's first and finds the link dead, runs it
+        again once on a new connection (see the class's docstring)."""
         if self.began or self._reopen is None:
-            return self._execute_now(sql, params)
+            return exchange()
         pending = list(self._pending)
         try:
-            return self._execute_now(sql, params)
+            return exchange()
         except (InterfaceError, OSError):
             self._pending[:] = pending
             self._conn, self._statements = self._reopen()
-            return self._execute_now(sql, params)
+            return exchange()
 
     def _execute_now(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
-        self.round_trips += 1
         if self._statements is None or sql.startswith(_UNPREPARED_PREFIXES):
+            self.round_trips += 1
             if self._pending:
                 self._send_pending()
             return self._conn.run(sql, **params)  # type: ignore[no-any-return]
-        # A named statement is parsed and planned once per connection instead of every time;
-        # the server infers parameter types from the SQL, which casts where it is ambiguous.
+        statement = self._prepared(sql)
+        self.round_trips += 1
+        if self._pending:
+            prefix = "; ".join(self._pending)
+            self._pending.clear()
+            return _run_pipelined(self._conn, prefix, [(statement, params)])[0]
+        return statement.run(**params)  # type: ignore[no-any-return]
+
+    def _prepared(self, sql: str) -> pg8000.native.PreparedStatement:
+        """The statement, parsed and planned once per connection instead of every time; the
+        server infers parameter types from the SQL, which casts where it is ambiguous."""
+        assert self._statements is not None
         statement = self._statements.get(sql)
         if statement is None:
             if self._pending:
@@ -123,11 +139,7 @@ class Transaction:
             self.round_trips += 1
             statement = self._conn.prepare(sql)
             self._statements[sql] = statement
-        if self._pending:
-            prefix = "; ".join(self._pending)
-            self._pending.clear()
-            return _run_after(self._conn, prefix, statement, params)
-        return statement.run(**params)  # type: ignore[no-any-return]
+        return statement
 
     def _send_pending(self) -> None:
         prefix = "; ".join(self._pending)
@@ -135,6 +147,35 @@ class Transaction:
         if prefix != _BEGIN:  # BEGIN is not counted, as before it travelled with a statement
             self.round_trips += 1
         self._conn.execute_simple(prefix)
+
+    def run_together(self, *statements: tuple[str, dict[str, Any]]) -> list[list[list[Any]]]:
+        """Runs statements one after the other, as `run` would, in one round trip; returns
+        each one's rows. Each still sees what the ones before it did (its own snapshot, taken
+        when it starts); when one fails, the transaction is aborted and that error is raised.
+        """
+        if self._statements is None or any(
+            sql.startswith(_UNPREPARED_PREFIXES) for sql, _ in statements
+        ):
+            return [self.run(sql, **params) for sql, params in statements]
+        self.statement_count += len(statements)
+        if not telemetry.is_configured():
+            return self._with_reopen(lambda: self._execute_together(statements))
+        with _tracer.start_as_current_span("db.batch", kind=trace.SpanKind.CLIENT) as span:
+            if span.is_recording():
+                span.set_attribute("db.system", "postgresql")
+                span.set_attribute("db.statement", ";\n".join(sql for sql, _ in statements))
+                if self._pending:
+                    span.set_attribute("db.preceded_by", "; ".join(self._pending))
+            return self._with_reopen(lambda: self._execute_together(statements))
+
+    def _execute_together(
+        self, statements: tuple[tuple[str, dict[str, Any]], ...]
+    ) -> list[list[list[Any]]]:
+        prepared = [(self._prepared(sql), params) for sql, params in statements]
+        self.round_trips += 1
+        prefix = "; ".join(self._pending)
+        self._pending.clear()
+        return _run_pipelined(self._conn, prefix, prepared)
 
     def one(self, sql: str, **params: Any) -> list[Any] | None:
         rows = self.run(sql, **params)
@@ -176,43 +217,41 @@ class Transaction:
             raise
 
 
-def _run_after(
+def _run_pipelined(
     conn: pg8000.native.Connection,
     prefix: str,
-    statement: pg8000.native.PreparedStatement,
-    params: dict[str, Any],
-) -> list[list[Any]]:
-    """Sends `prefix` (transaction control, as a simple query) and the prepared statement in one
-    write, then reads both answers: one round trip instead of two.
+    statements: list[tuple[pg8000.native.PreparedStatement, dict[str, Any]]],
+) -> list[list[list[Any]]]:
+    """Sends `prefix` (transaction control, as a simple query; may be empty) and the prepared
+    statements in one write, then reads every answer: one round trip instead of several.
 
-    pg8000 has no pipelining of its own; this is its PreparedStatement.run with the simple
-    query's message written first, built from the same pinned pg8000's protocol helpers (the
-    service's tests run every scoring request through it).
+    pg8000 has no pipelining of its own; this is its PreparedStatement.run, once per statement,
+    each with its own Sync, after the simple query's message, built from the same pinned
+    pg8000's protocol helpers (the service's tests run every scoring request through it).
     """
-    values = make_params(conn.py_types, statement.make_vals(params))
-    conn.send_QUERY(prefix)
-    conn.send_BIND(statement.name_bin, values)
-    conn.send_EXECUTE()
-    pg8000_write(conn._sock, SYNC_MSG)
+    if prefix:
+        conn.send_QUERY(prefix)
+    contexts = [Context(prefix)] if prefix else []
+    for statement, params in statements:
+        values = make_params(conn.py_types, statement.make_vals(params))
+        conn.send_BIND(statement.name_bin, values)
+        conn.send_EXECUTE()
+        pg8000_write(conn._sock, SYNC_MSG)
+        contexts.append(
+            Context(statement.statement, columns=statement.cols, input_funcs=statement.input_funcs)
+        )
     pg8000_flush(conn._sock)
-    # Both answers are read to the end before anything is raised, so the connection stays in
-    # step with the server; the prefix's error is the one that explains the other.
-    prefix_error: Exception | None = None
-    try:
-        conn.handle_messages(Context(prefix))
-    except DatabaseError as exc:
-        prefix_error = exc
-    context = Context(
-        statement.statement, columns=statement.cols, input_funcs=statement.input_funcs
-    )
-    try:
-        conn.handle_messages(context)
-    except DatabaseError:
-        if prefix_error is None:
-            raise
-    if prefix_error is not None:
-        raise prefix_error
-    return context.rows  # type: ignore[no-any-return]
+    # Every answer is read to the end before anything is raised, so the connection stays in
+    # step with the server; the first error is the one that explains the others.
+    first_error: Exception | None = None
+    for context in contexts:
+        try:
+            conn.handle_messages(context)
+        except DatabaseError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return [context.rows for context in contexts[1 if prefix else 0 :]]
 
 
 def open_connection(

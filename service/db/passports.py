@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.db import ceramic_cache_queries
+from service.db.ceramic_cache_queries import LiveStamps
 from service.db.communities import (
     FOR_ACCOUNT_SELECT,
     SCORER_CONFIG_SELECT,
@@ -58,26 +60,50 @@ class OpenedPassport:
     passport_id: int | None  # None when the scorer cannot score, or no address was given
 
 
+_OPEN_IN_ACCOUNT_SQL = (
+    f"WITH community AS ({FOR_ACCOUNT_SELECT}),"
+    f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
+    " passport AS (INSERT INTO registry_passport (address, community_id)"
+    "  SELECT CAST(:address AS varchar), community.id FROM community, config"
+    "  WHERE config.has_child AND config.threshold IS NOT NULL"
+    "  AND CAST(:address AS varchar) IS NOT NULL"
+    "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
+    "  RETURNING id)"
+    " SELECT community.*, config.*, (SELECT id FROM passport)"
+    " FROM community LEFT JOIN config ON true"
+)
+
+# The passport's cache rows and links, for the community the statement above finds.
+_LIVE_IN_ACCOUNT_SQL = ceramic_cache_queries.live_stamps_sql(
+    f"(SELECT id FROM ({FOR_ACCOUNT_SELECT}) AS found)"
+)
+
+
 def open_in_account(
     tx: Transaction, scorer_id: str, account_id: int, address: str | None
-) -> OpenedPassport | None:
-    """`communities.find_for_account` and `open_for_scoring` in one round trip: None when the
-    account has no such community; the passport is upserted only for an address (a request with
-    an invalid one is refused after the community lookup, as the reference does)."""
-    row = tx.one(
-        f"WITH community AS ({FOR_ACCOUNT_SELECT}),"
-        f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
-        " passport AS (INSERT INTO registry_passport (address, community_id)"
-        "  SELECT CAST(:address AS varchar), community.id FROM community, config"
-        "  WHERE config.has_child AND config.threshold IS NOT NULL"
-        "  AND CAST(:address AS varchar) IS NOT NULL"
-        "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
-        "  RETURNING id)"
-        " SELECT community.*, config.*, (SELECT id FROM passport)"
-        " FROM community LEFT JOIN config ON true",
-        **for_account_params(scorer_id, account_id),
-        address=address,
+) -> tuple[OpenedPassport | None, LiveStamps | None]:
+    """`communities.find_for_account` and `open_for_scoring` in one statement, and for a valid
+    address its stamps (`ceramic_cache_queries.live_stamps`) in the same round trip.
+
+    The opened passport is None when the account has no such community; the passport is
+    upserted only for an address (a request with an invalid one is refused after the community
+    lookup, as the reference does). The stamps are read by a statement of their own, after the
+    upsert has taken the passport's row lock, so a request that waited for another scoring of
+    the same passport reads what that one committed (as `open_for_scoring` explains).
+    """
+    params = {**for_account_params(scorer_id, account_id), "address": address}
+    if address is None:
+        return _opened(tx.one(_OPEN_IN_ACCOUNT_SQL, **params)), None
+    opened_rows, live_rows = tx.run_together(
+        (_OPEN_IN_ACCOUNT_SQL, params), (_LIVE_IN_ACCOUNT_SQL, params)
     )
+    opened = _opened(opened_rows[0] if opened_rows else None)
+    if opened is None:
+        return None, None
+    return opened, ceramic_cache_queries.live_stamps_from_rows(live_rows)
+
+
+def _opened(row: list[Any] | None) -> OpenedPassport | None:
     if row is None:
         return None
     # Without a scorer row the config columns are all NULL, has_child included: no config.

@@ -88,10 +88,10 @@ class V2ScoreResource:
                 # Negative ids are the public demo's; an unset demo id is looked up as "None".
                 lookup_id = str(self._settings.demo_api_scorer_id)
             normalized = normalize_address(address) if is_valid_address(address) else None
-            # The community, its scorer and the passport upsert in one round trip; an invalid
-            # address is refused after the community lookup, as the reference does.
+            # The community, its scorer, the passport upsert and the stamps in one round trip;
+            # an invalid address is refused after the community lookup, as the reference does.
             with telemetry.span("scoring.community"):
-                opened = passports.open_in_account(tx, lookup_id, auth.account_id, normalized)
+                opened, live = passports.open_in_account(tx, lookup_id, auth.account_id, normalized)
             if opened is None:
                 raise NotFound(NO_SCORER)
             if normalized is None:
@@ -104,6 +104,7 @@ class V2ScoreResource:
                 settings=self._settings,
                 now=now,
                 opened=(opened.config, opened.passport_id),
+                live=live,
             )
             points, possible = (None, None)
             # ADR-0006: points only on request (exactly "true"), when reporting is on and the

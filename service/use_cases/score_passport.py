@@ -53,11 +53,12 @@ def score_passport(
     settings: Settings,
     now: datetime,
     opened: tuple[ScorerConfig, int | None] | None = None,
+    live: LiveStamps | None = None,
 ) -> StoredScore:
     """Scores the address in the community and saves the score; returns what was saved.
 
     `opened` is the scorer configuration and passport id when the caller has already read and
-    upserted them (`passports.open_in_account`)."""
+    upserted them, and `live` the stamps it read after that (`passports.open_in_account`)."""
     if opened is None:
         with telemetry.span("scoring.open"):
             opened = passports.open_for_scoring(tx, community, address)
@@ -66,7 +67,8 @@ def score_passport(
         # The reference fails before scoring when the scorer row or its child row is missing.
         raise InternalError(UNEXPECTED_SCORING_ERROR)
     with telemetry.span("scoring.load") as span:
-        live = ceramic_cache_queries.live_stamps(tx, address, community_id=community.id)
+        if live is None:
+            live = ceramic_cache_queries.live_stamps(tx, address, community_id=community.id)
         stamps = latest_per_provider(live.rows)
         span.set_attribute("stamps.loaded", len(stamps))
 

@@ -11,7 +11,7 @@ import pytest
 from pg8000.exceptions import DatabaseError
 
 from service.app import create_app
-from service.db.connection import Database
+from service.db.connection import Database, Transaction
 from service.plumbing.errors import DatabaseUnavailable
 from service.plumbing.settings import Settings, parse_database_url
 
@@ -224,3 +224,59 @@ def test_a_database_url_naming_a_socket_directory_connects_over_the_unix_socket(
 def test_sessions_plan_prepared_statements_once(db: Database) -> None:
     with db.transaction() as tx:
         assert tx.scalar("SHOW plan_cache_mode") == "force_generic_plan"
+
+
+COUNT_LISTS = "SELECT count(*) FROM account_addresslist WHERE name = :name"
+
+
+def test_statements_run_together_in_order_in_one_round_trip(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    def together(tx: Transaction, name: str) -> list[list[list[object]]]:
+        return tx.run_together((INSERT_LIST, {"name": name}), (COUNT_LISTS, {"name": name}))
+
+    with db.transaction() as tx:
+        together(tx, "first")  # prepares both statements on this connection
+    with db.transaction() as tx:
+        inserted, counted = together(tx, "second")
+
+    # BEGIN, the insert and the count in one exchange.
+    assert (tx.round_trips, tx.statement_count) == (1, 2)
+    assert len(inserted) == 1
+    # The second statement saw the first one's row.
+    assert counted == [[1]]
+    assert list_names(clean_db) == {"first", "second"}
+
+
+def test_the_first_failure_of_statements_run_together_is_raised_and_nothing_is_kept(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with pytest.raises(DatabaseError) as raised, db.transaction() as tx:
+        tx.run_together(
+            (INSERT_LIST, {"name": "kept?"}),
+            ("SELECT 1 / CAST(:zero AS integer)", {"zero": 0}),
+            (INSERT_LIST, {"name": "after the failure"}),
+        )
+
+    assert raised.value.args[0]["C"] == "22012"  # division_by_zero, not "transaction aborted"
+    assert list_names(clean_db) == set()
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT 1") == 1
+
+
+def test_statements_run_together_first_start_again_on_a_new_connection_after_a_drop(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx:
+        tx.run_together((INSERT_LIST, {"name": "before"}), (COUNT_LISTS, {"name": "before"}))
+        first_backend = tx.scalar("SELECT pg_backend_pid()")
+    assert clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=first_backend) == [[True]]
+
+    with db.transaction() as tx:
+        _, counted = tx.run_together(
+            (INSERT_LIST, {"name": "after"}), (COUNT_LISTS, {"name": "after"})
+        )
+        assert tx.scalar("SELECT txid_current()") == tx.scalar("SELECT txid_current()")
+
+    assert counted == [[1]]
+    assert list_names(clean_db) == {"before", "after"}
