@@ -9,6 +9,7 @@ does and leaves the hashing and the signature recovery to eth-account.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import marshal
@@ -100,6 +101,9 @@ class CredentialScoringError(Exception):
     """
 
 
+_PARSED_DATES_CACHE_SIZE = 4096
+
+
 def did_for_address(address: str) -> str:
     return _SUBJECT_DID_PREFIX + address.lower()
 
@@ -110,7 +114,14 @@ def parse_iso_datetime(value: str) -> datetime:
     Accepts `…Z`, `…+02:00`, 1-9 fractional digits (truncated to microseconds), a space instead
     of `T` and the basic format (`20251120T131209Z`); the result may be naive.
     """
-    if isinstance(value, str) and _YEAR_ZERO_WEEK_DATE.match(value):
+    if isinstance(value, str):
+        return _parse_iso_text(value)
+    return datetime.fromisoformat(value)  # raises the TypeError the reference stores
+
+
+@functools.lru_cache(maxsize=_PARSED_DATES_CACHE_SIZE)
+def _parse_iso_text(value: str) -> datetime:
+    if _YEAR_ZERO_WEEK_DATE.match(value):
         raise ValueError(f"Invalid isoformat string: {value!r}")
     return datetime.fromisoformat(value)
 
@@ -527,7 +538,16 @@ class _Rfc3339:
 
 
 def _parse_rfc3339(value: Any) -> _Rfc3339:
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ValueError(f"Invalid RFC 3339 date-time: {value!r}")
+    return _parse_rfc3339_text(value)
+
+
+# A passport's stamps share a handful of dates, each read several times per verification and
+# again at every rescoring; the parse is pure, and its result immutable.
+@functools.lru_cache(maxsize=_PARSED_DATES_CACHE_SIZE)
+def _parse_rfc3339_text(value: str) -> _Rfc3339:
+    match = _RFC3339.fullmatch(value)
     if match is None:
         raise ValueError(f"Invalid RFC 3339 date-time: {value!r}")
     year, month, day, hour, minute, second, fraction, zulu, sign, off_hour, off_minute = (
