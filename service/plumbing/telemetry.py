@@ -53,9 +53,19 @@ def is_configured() -> bool:
     tracing is off."""
     global _configured
     if not _configured:
-        # OpenTelemetry sets its global provider once, so a yes is final.
-        _configured = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+        # OpenTelemetry sets its global provider once, so a yes is final. Until then the
+        # global it keeps is read directly: `get_tracer_provider()` also consults the
+        # environment on every call, a dozen calls a request.
+        if _PROVIDER_FROM_ENVIRONMENT:
+            provider = trace.get_tracer_provider()
+            _configured = not isinstance(provider, trace.ProxyTracerProvider)
+        else:
+            _configured = getattr(trace, "_TRACER_PROVIDER", None) is not None
     return _configured
+
+
+# A provider named by the environment is created on the first `get_tracer_provider()` call.
+_PROVIDER_FROM_ENVIRONMENT = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
 
 
 _configured = False

@@ -116,7 +116,12 @@ def test_sql_spans_name_the_database_system_and_the_statement(
         dict(span.attributes or {}) for span in spans_named(exporter.get_finished_spans(), "db.")
     ]
     assert attributes == [
-        {"db.system": "postgresql", "db.statement": "SELECT 1"},
+        # The transaction's START travels with its first statement.
+        {
+            "db.system": "postgresql",
+            "db.statement": "SELECT 1",
+            "db.preceded_by": "START TRANSACTION",
+        },
         {
             "db.system": "postgresql",
             "db.statement": "SELECT count(*) FROM registry_humanpointsconfig",
