@@ -150,13 +150,55 @@ def validate_stamps(
             raise CredentialScoringError(str(error)) from error
         if expired or not trusted:
             continue
+        if _known_valid(credential, did=did, now=now):
+            valid.append(stamp)
+            continue
         try:
             errors = credential_errors(credential, did=did, now=now)
         except Exception:  # noqa: BLE001, S112 - as in the reference, only this stamp is invalid
             continue
         if not errors:
             valid.append(stamp)
+            _remember_valid(credential, did=did)
     return valid
+
+
+# Credentials found valid, by content and subject, with the moment their proof was created.
+# Validity only depends on time through that moment (a proof created in the future does not
+# apply yet) and through expiry, which `validate_stamps` checks on every call; so a credential
+# seen valid once stays valid for that subject whenever its proof's moment has passed, and a
+# rescoring checks it with one digest instead of every rule and the signature. Only a
+# credential with a single proof is remembered: with several, which one applies first can
+# change as time passes.
+VALID_CACHE_SIZE = 16_384
+_valid_cache: OrderedDict[bytes, datetime] = OrderedDict()
+_valid_cache_lock = threading.Lock()
+
+
+def _valid_cache_key(credential: Mapping[str, Any], did: str) -> bytes:
+    return _signer_cache_key(credential, {"subject": did})
+
+
+def _known_valid(credential: Mapping[str, Any], *, did: str, now: datetime) -> bool:
+    key = _valid_cache_key(credential, did)
+    with _valid_cache_lock:
+        created = _valid_cache.get(key)
+        if created is None:
+            return False
+        _valid_cache.move_to_end(key)
+    return created <= now
+
+
+def _remember_valid(credential: Mapping[str, Any], *, did: str) -> None:
+    proof = credential.get("proof")
+    if not isinstance(proof, dict):
+        return
+    created = _parse_rfc3339(proof["created"]).moment
+    key = _valid_cache_key(credential, did)
+    with _valid_cache_lock:
+        _valid_cache[key] = created
+        if len(_valid_cache) > VALID_CACHE_SIZE:
+            _valid_cache.popitem(last=False)
 
 
 def credential_errors(credential: Any, *, did: str, now: datetime) -> list[str]:
@@ -315,8 +357,11 @@ _signer_cache_lock = threading.Lock()
 
 
 def clear_signer_cache() -> None:
+    """Forgets every recovered signer and every credential found valid."""
     with _signer_cache_lock:
         _signer_cache.clear()
+    with _valid_cache_lock:
+        _valid_cache.clear()
 
 
 def _signer_cache_key(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
