@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from service.db.connection import Transaction
+from service.db.connection import Transaction, timestamptz_in
 from service.db.jsonb import dumps
 from service.domain.ceramic_cache_rules import STAMP_TYPE_V1, NewCacheRow
 from service.domain.lifo import Link
@@ -61,13 +61,17 @@ def live_stamps_sql(community: str) -> str:
         "   UNION ALL SELECT jsonb_array_elements_text(live.subject->'nullifiers')"
         "   WHERE jsonb_typeof(live.subject->'nullifiers') = 'array') n(hash)"
         "  WHERE n.hash IS NOT NULL)"
-        " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at, live.id,"
-        "  CAST(NULL AS varchar), CAST(NULL AS timestamptz) FROM live"
+        " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at, live.id"
+        " FROM live"
         " UNION ALL"
-        " SELECT 1, NULL, named.hash, NULL, NULL, l.id, l.address, l.expires_at FROM named"
-        " LEFT JOIN LATERAL (SELECT l.id, l.address, l.expires_at"
-        "  FROM registry_hashscorerlink l"
-        f"  WHERE l.hash = named.hash AND l.community_id = {community}) l ON true"
+        # The links in one row, as [hash, id, address, expires_at text] arrays: the driver
+        # decodes one JSON value far faster than a row per link.
+        " SELECT 1, NULL, NULL, (SELECT COALESCE(jsonb_agg(jsonb_build_array(named.hash, l.id,"
+        "  l.address, CAST(l.expires_at AS text))), '[]') FROM named"
+        "  LEFT JOIN LATERAL (SELECT l.id, l.address, l.expires_at"
+        "   FROM registry_hashscorerlink l"
+        f"   WHERE l.hash = named.hash AND l.community_id = {community}) l ON true),"
+        " NULL, NULL"
         " ORDER BY 1, 2, 3"
     )
 
@@ -94,11 +98,14 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
 def live_stamps_from_rows(rows: Sequence[Sequence[Any]]) -> LiveStamps:
     stamps: list[CachedStamp] = []
     links: dict[str, Link | None] = {}
-    for kind, _type, name, stamp, updated_at, row_id, owner, expires_at in rows:
+    for kind, _type, provider, value, updated_at, row_id in rows:
         if kind == 0:
-            stamps.append(CachedStamp(name, stamp, updated_at, row_id))
-        else:
-            links[name] = None if row_id is None else Link(row_id, name, owner, expires_at)
+            stamps.append(CachedStamp(provider, value, updated_at, row_id))
+            continue
+        for name, link_id, owner, expires_at in value:
+            links[name] = (
+                None if link_id is None else Link(link_id, name, owner, timestamptz_in(expires_at))
+            )
     return LiveStamps(stamps, links)
 
 
