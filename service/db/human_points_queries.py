@@ -67,6 +67,7 @@ hp_qualified AS (
     WHERE CAST(:award_points AS boolean)
     ORDER BY ord
     ON CONFLICT DO NOTHING
+    RETURNING id, address, action, chain_id
 )"""
 
 _LIST_BONUSES_JSON = dumps([{"list_name": name, "action": action} for name, action in LIST_BONUSES])
@@ -96,27 +97,56 @@ class PointsSnapshot:
     catalogue: list[tuple[str, int]]
 
 
+def _snapshot_columns(awarded: str, qualified: str) -> list[str]:
+    """The three columns of a PointsSnapshot, for the address's points rows (`awarded`: the
+    table, or the table and the rows a statement inserted, which its own snapshot does not
+    see) and qualified-user rows (`qualified`, likewise)."""
+    return [
+        "(SELECT COALESCE(jsonb_agg(jsonb_build_array(g.action, g.chain_id, g.points,"
+        "  g.multiplier) ORDER BY g.first_id), '[]'::jsonb) FROM ("
+        "  SELECT h.action, h.chain_id, sum(c.points) AS points,"
+        "   max(COALESCE(m.multiplier, 1)) AS multiplier, min(h.id) AS first_id"
+        f"  FROM ({awarded}) h"
+        "  JOIN registry_humanpointsconfig c ON c.action = h.action AND c.active"
+        "  LEFT JOIN registry_humanpointsmultiplier m ON m.address = h.address"
+        "  WHERE h.action <> 'HIM'"
+        "  GROUP BY h.address, h.action, h.chain_id) g)",
+        f"EXISTS ({qualified})",
+        "(SELECT COALESCE(jsonb_agg(jsonb_build_array(action, points) ORDER BY id),"
+        "  '[]'::jsonb) FROM registry_humanpointsconfig WHERE active)",
+    ]
+
+
+_ADDRESS_POINTS = (
+    "SELECT id, address, action, chain_id FROM registry_humanpoints WHERE address = :address"
+)
+_ADDRESS_QUALIFIED = (
+    "SELECT 1 FROM registry_humanpointscommunityqualifiedusers WHERE address = :address"
+)
+
+# The snapshot as it stands after AWARD_CTES, as three columns of the final SELECT of the
+# statement they are part of (NULLs unless :points_snapshot): the rows the statement found
+# plus those it inserted. One round trip less than reading them with `points_snapshot` after.
+SNAPSHOT_AFTER_AWARDS_COLUMNS = ", ".join(
+    f"CASE WHEN CAST(:points_snapshot AS boolean) THEN {column} END"
+    for column in _snapshot_columns(
+        f"{_ADDRESS_POINTS} UNION ALL SELECT id, address, action, chain_id FROM hp_awarded",
+        f"{_ADDRESS_QUALIFIED} UNION ALL SELECT 1 FROM hp_qualified",
+    )
+)
+
+_SNAPSHOT_SQL = "SELECT " + ", ".join(_snapshot_columns(_ADDRESS_POINTS, _ADDRESS_QUALIFIED))
+
+
 def points_snapshot(tx: Transaction, address: str) -> PointsSnapshot:
     """Everything both points objects need, in one round trip."""
-    row = tx.one(
-        "SELECT"
-        " (SELECT COALESCE(jsonb_agg(jsonb_build_array(g.action, g.chain_id, g.points,"
-        "   g.multiplier) ORDER BY g.first_id), '[]'::jsonb) FROM ("
-        "   SELECT h.action, h.chain_id, sum(c.points) AS points,"
-        "    max(COALESCE(m.multiplier, 1)) AS multiplier, min(h.id) AS first_id"
-        "   FROM registry_humanpoints h"
-        "   JOIN registry_humanpointsconfig c ON c.action = h.action AND c.active"
-        "   LEFT JOIN registry_humanpointsmultiplier m ON m.address = h.address"
-        "   WHERE h.address = :address AND h.action <> 'HIM'"
-        "   GROUP BY h.address, h.action, h.chain_id) g),"
-        " EXISTS (SELECT 1 FROM registry_humanpointscommunityqualifiedusers"
-        "   WHERE address = :address),"
-        " (SELECT COALESCE(jsonb_agg(jsonb_build_array(action, points) ORDER BY id),"
-        "   '[]'::jsonb) FROM registry_humanpointsconfig WHERE active)",
-        address=address,
-    )
+    row = tx.one(_SNAPSHOT_SQL, address=address)
     assert row is not None
-    groups_json, eligible, catalogue_json = row
+    return snapshot_from_columns(row)
+
+
+def snapshot_from_columns(columns: Sequence[Any]) -> PointsSnapshot:
+    groups_json, eligible, catalogue_json = columns
     return PointsSnapshot(
         groups=[PointsGroup(str(a), int(c), int(p), int(m)) for a, c, p, m in groups_json],
         is_eligible=bool(eligible),

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from service.db import human_points_queries as points_db
 from service.db.connection import Transaction
+from service.db.human_points_queries import PointsSnapshot
 from service.db.jsonb import dumps
 from service.db.passports import SCORE_UPSERT, score_columns
 from service.domain.credentials import LoadedStamp
@@ -67,7 +68,7 @@ WITH new_links AS (
         FROM score s
     ) ev ORDER BY ev.ord
 ), {points_db.AWARD_CTES.strip()}
-SELECT count(*) FROM claimed_links
+SELECT (SELECT count(*) FROM claimed_links), {points_db.SNAPSHOT_AFTER_AWARDS_COLUMNS}
 """
 
 
@@ -84,45 +85,49 @@ def save_run(
     stored: StoredScore,
     point_rows: Sequence[ActionRow] | None,
     metamask_enabled: bool,
-) -> int:
+    points_snapshot: bool = False,
+) -> tuple[int, PointsSnapshot | None]:
     """Writes the run; returns how many of `plan.updates` were claimed (all, unless another
-    request took one of those links since they were read)."""
+    request took one of those links since they were read), and with `points_snapshot` the
+    address's points after the run's awards (`human_points_queries.points_snapshot`)."""
     event = score_update_data(score_id=0, passport_id=passport_id, stored=stored)
-    return int(
-        tx.scalar(
-            _SAVE_RUN_SQL,
-            community_id=community_id,
-            address=address,
-            now=now.isoformat(),
-            new_links=dumps(
-                [
-                    {
-                        "hash": link.hash,
-                        "address": link.address,
-                        "expires_at": link.expires_at.isoformat(),
-                    }
-                    for link in plan.creates
-                ]
-            ),
-            claimed_links=dumps(
-                [{"id": u.link_id, "expires_at": u.expires_at.isoformat()} for u in plan.updates]
-            ),
-            stamps=dumps(
-                [
-                    {"provider": s.provider, "credential": s.credential}
-                    if s.cache_id is None
-                    else {"provider": s.provider, "cache_id": s.cache_id}
-                    for s in stamps
-                ]
-            ),
-            dedup_events=dumps(
-                [
-                    dedup_data(nullifiers=nullifiers, provider=provider, community_id=community_id)
-                    for provider, nullifiers in dedup_events
-                ]
-            ),
-            score_event=dumps(event),
-            **score_columns(passport_id, stored),
-            **points_db.award_params(point_rows, metamask_enabled=metamask_enabled),
-        )
+    row = tx.one(
+        _SAVE_RUN_SQL,
+        community_id=community_id,
+        address=address,
+        now=now.isoformat(),
+        new_links=dumps(
+            [
+                {
+                    "hash": link.hash,
+                    "address": link.address,
+                    "expires_at": link.expires_at.isoformat(),
+                }
+                for link in plan.creates
+            ]
+        ),
+        claimed_links=dumps(
+            [{"id": u.link_id, "expires_at": u.expires_at.isoformat()} for u in plan.updates]
+        ),
+        stamps=dumps(
+            [
+                {"provider": s.provider, "credential": s.credential}
+                if s.cache_id is None
+                else {"provider": s.provider, "cache_id": s.cache_id}
+                for s in stamps
+            ]
+        ),
+        dedup_events=dumps(
+            [
+                dedup_data(nullifiers=nullifiers, provider=provider, community_id=community_id)
+                for provider, nullifiers in dedup_events
+            ]
+        ),
+        score_event=dumps(event),
+        **score_columns(passport_id, stored),
+        **points_db.award_params(point_rows, metamask_enabled=metamask_enabled),
+        points_snapshot=points_snapshot,
     )
+    assert row is not None
+    snapshot = points_db.snapshot_from_columns(row[1:]) if points_snapshot else None
+    return int(row[0]), snapshot

@@ -20,7 +20,10 @@ from service.plumbing import telemetry
 from service.plumbing.errors import ApiError, InternalError, InvalidAddress, NotFound
 from service.plumbing.settings import Settings
 from service.use_cases import human_points_awards
-from service.use_cases.score_passport import UNEXPECTED_SCORING_ERROR, score_passport
+from service.use_cases.score_passport import (
+    UNEXPECTED_SCORING_ERROR,
+    score_passport_with_points,
+)
 
 log = logging.getLogger("service.v2_score")
 
@@ -97,7 +100,12 @@ class V2ScoreResource:
             if normalized is None:
                 raise InvalidAddress()
             community = opened.community
-            stored = score_passport(
+            # ADR-0006: points only on request (exactly "true"), when reporting is on and the
+            # community is in the program; otherwise both members are null.
+            report_points = req.get_param(
+                "include_human_points"
+            ) == "true" and human_points_awards.reported(community, self._settings)
+            stored, snapshot = score_passport_with_points(
                 tx,
                 community=community,
                 address=normalized,
@@ -105,14 +113,17 @@ class V2ScoreResource:
                 now=now,
                 opened=(opened.config, opened.passport_id),
                 live=live,
+                points_snapshot=report_points,
             )
             points, possible = (None, None)
-            # ADR-0006: points only on request (exactly "true"), when reporting is on and the
-            # community is in the program; otherwise both members are null.
-            if req.get_param("include_human_points") == "true":
+            if report_points:
                 with telemetry.span("scoring.points_report"):
                     points, possible = human_points_awards.points_payload(
-                        tx, address=normalized, community=community, settings=self._settings
+                        tx,
+                        address=normalized,
+                        community=community,
+                        settings=self._settings,
+                        snapshot=snapshot,
                     )
             body = v2_response(stored, points_data=points, possible_points_data=possible)
         except ApiError as exc:

@@ -44,13 +44,26 @@ def awards_for_score(
         return rules.stamp_actions(kept)
 
 
+def reported(community: Community, settings: Settings) -> bool:
+    """Whether responses carry the community's points objects (when asked for)."""
+    return settings.human_points_enabled and community.human_points_program
+
+
 def points_payload(
-    tx: Transaction, *, address: str, community: Community, settings: Settings
+    tx: Transaction,
+    *,
+    address: str,
+    community: Community,
+    settings: Settings,
+    snapshot: points_db.PointsSnapshot | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(points_data, possible_points_data), or (None, None) where points are not reported."""
-    if not (settings.human_points_enabled and community.human_points_program):
+    """(points_data, possible_points_data), or (None, None) where points are not reported.
+    `snapshot` is the address's points when the caller already has them (read with the
+    scoring run's write)."""
+    if not reported(community, settings):
         return None, None
-    snapshot = points_db.points_snapshot(tx, address)
+    if snapshot is None:
+        snapshot = points_db.points_snapshot(tx, address)
     earned = rules.points_data(snapshot.groups, is_eligible=snapshot.is_eligible)
     possible = rules.possible_points_data(snapshot.catalogue, multiplier=earned["multiplier"])
     return earned, possible

@@ -22,6 +22,7 @@ from service.db import ceramic_cache_queries, hash_links, passports, scoring_run
 from service.db.ceramic_cache_queries import CachedStamp, LiveStamps
 from service.db.communities import Community, ScorerConfig
 from service.db.connection import Transaction, is_infrastructure_failure, sqlstate
+from service.db.human_points_queries import PointsSnapshot
 from service.domain.credentials import LoadedStamp, validate_stamps
 from service.domain.lifo import Link, all_nullifiers, plan_dedup
 from service.domain.scoring import StoredScore, compute_score, merge_weights
@@ -59,6 +60,33 @@ def score_passport(
 
     `opened` is the scorer configuration and passport id when the caller has already read and
     upserted them, and `live` the stamps it read after that (`passports.open_in_account`)."""
+    stored, _ = score_passport_with_points(
+        tx,
+        community=community,
+        address=address,
+        settings=settings,
+        now=now,
+        opened=opened,
+        live=live,
+        points_snapshot=False,
+    )
+    return stored
+
+
+def score_passport_with_points(
+    tx: Transaction,
+    *,
+    community: Community,
+    address: str,
+    settings: Settings,
+    now: datetime,
+    opened: tuple[ScorerConfig, int | None] | None,
+    live: LiveStamps | None,
+    points_snapshot: bool,
+) -> tuple[StoredScore, PointsSnapshot | None]:
+    """`score_passport`; with `points_snapshot`, also the address's Human Points as they stand
+    after the run, read by the run's own write. None when no run was written (an ERROR score):
+    the caller then reads them itself."""
     if opened is None:
         with telemetry.span("scoring.open"):
             opened = passports.open_for_scoring(tx, community, address)
@@ -83,6 +111,7 @@ def score_passport(
             settings=settings,
             now=now,
             passport_id=passport_id,
+            points_snapshot=points_snapshot,
         )
     except Exception as exc:
         if is_infrastructure_failure(exc):
@@ -93,7 +122,7 @@ def score_passport(
 
     with telemetry.span("scoring.persist", outcome=stored.status):
         passports.save_failed_score(tx, passport_id=passport_id, stored=stored)
-    return stored
+    return stored, None
 
 
 def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
@@ -120,7 +149,8 @@ def _score(
     settings: Settings,
     now: datetime,
     passport_id: int,
-) -> StoredScore:
+    points_snapshot: bool,
+) -> tuple[StoredScore, PointsSnapshot | None]:
     """Verifies, deduplicates, scores and writes the run (service/db/scoring_run.py).
 
     Every attempt runs in a savepoint: a nullifier claimed by a concurrent request (a unique
@@ -144,7 +174,7 @@ def _score(
             with tx.savepoint():
                 if links is None:
                     links = hash_links.find(tx, hashes, community.id)
-                stored = _plan_and_save(
+                saved = _plan_and_save(
                     tx,
                     valid,
                     links,
@@ -154,6 +184,7 @@ def _score(
                     settings=settings,
                     now=now,
                     passport_id=passport_id,
+                    points_snapshot=points_snapshot,
                 )
         except _OwnershipConflict:
             failure = "Unexpected number of HashScorerLinks"
@@ -165,7 +196,7 @@ def _score(
             failure = "Failed to save HashScorerLinks"
             links = None
             continue
-        return stored
+        return saved
     raise ScoringFailure(failure)
 
 
@@ -180,7 +211,8 @@ def _plan_and_save(
     settings: Settings,
     now: datetime,
     passport_id: int,
-) -> StoredScore:
+    points_snapshot: bool,
+) -> tuple[StoredScore, PointsSnapshot | None]:
     multi_nullifier = settings.ff_multi_nullifier
     with telemetry.span("scoring.dedup") as span:
         plan = plan_dedup(valid, links, address=address, now=now, multi_nullifier=multi_nullifier)
@@ -198,7 +230,7 @@ def _plan_and_save(
         community=community, stored=stored, kept=plan.kept, settings=settings, now=now
     )
     with telemetry.span("scoring.persist", outcome=stored.status):
-        claimed = scoring_run.save_run(
+        claimed, snapshot = scoring_run.save_run(
             tx,
             community_id=community.id,
             passport_id=passport_id,
@@ -213,10 +245,11 @@ def _plan_and_save(
             stored=stored,
             point_rows=point_rows,
             metamask_enabled=settings.human_points_mta_enabled,
+            points_snapshot=points_snapshot,
         )
     if claimed != len(plan.updates):
         raise _OwnershipConflict()
-    return stored
+    return stored, snapshot
 
 
 class _OwnershipConflict(Exception):

@@ -328,6 +328,29 @@ def test_v2_reports_points_only_when_asked(world: sc.Scenario) -> None:
     assert asked.json["possible_points_data"]["total_points"] == 0
 
 
+def test_v2_reports_the_points_its_own_run_awarded_after_those_it_found(
+    world: sc.Scenario,
+) -> None:
+    # The run's write reads the points too: what it found, then what it inserted.
+    _award(world.conn, "ISB")
+    world.cache(sc.stamp("Google"))
+
+    first = world.score(query="include_human_points=true")
+    again = world.score(query="include_human_points=true")
+
+    assert first.json["points_data"] == {
+        "total_points": 200,
+        "is_eligible": True,
+        "multiplier": 1,
+        "breakdown": {"ISB": 100, "HKY": 100},
+    }
+    assert list(first.json["points_data"]["breakdown"]) == ["ISB", "HKY"]
+    assert (again.json["points_data"], again.json["possible_points_data"]) == (
+        first.json["points_data"],
+        first.json["possible_points_data"],
+    )
+
+
 def test_v2_parameter_is_ignored_when_reporting_is_off(
     clean_db: pg8000.native.Connection, db: Database, points_env: dict[str, str]
 ) -> None:
