@@ -164,6 +164,7 @@ class Transaction:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
                 span.set_attribute("db.statement", ";\n".join(sql for sql, _ in statements))
+                span.set_attribute("db.statement_count", len(statements))
                 if self._pending:
                     span.set_attribute("db.preceded_by", "; ".join(self._pending))
             return self._with_reopen(lambda: self._execute_together(statements))

@@ -36,11 +36,13 @@ from tools.bench.world import STAMP_COUNTS, THROUGHPUT_STAMPS, World
 # Where a scoring request spends its time, for the profile (path suffix : function).
 REQUEST_PARTS = {
     "credential verification (validate_stamps)": "service/domain/credentials.py:validate_stamps",
-    "SQL: driver + round trips (Transaction.run)": "service/db/connection.py:run",
+    "SQL: driver + round trips (Transaction._with_reopen)": (
+        "service/db/connection.py:_with_reopen"
+    ),
     "COMMIT (Database.transaction)": "service/db/connection.py:transaction",
     "API-key auth (authenticate)": "service/auth/api_key.py:authenticate",
-    "stamps and their hash links (ceramic_cache_queries.live_stamps)": (
-        "service/db/ceramic_cache_queries.py:live_stamps"
+    "community, passport upsert, stamps and their hash links (passports.open_in_account)": (
+        "service/db/passports.py:open_in_account"
     ),
     "LIFO plan and score (score_passport._plan_and_save, without its write)": (
         "service/use_cases/score_passport.py:_plan_and_save"

@@ -769,7 +769,7 @@ def _details(results: Results) -> list[str]:
         "cross-checked against the per-statement spans: "
         + ("they agree." if counts.spans_agree else "they DISAGREE."),
         "",
-        "| stamps | first scoring | rescoring | rescoring round trips (+ BEGIN, COMMIT) |",
+        "| stamps | first scoring | rescoring | rescoring round trips (+ COMMIT) |",
         "| ---: | ---: | ---: | ---: |",
         *(
             f"| {stamps} | {counts.first[stamps]} | {counts.rescore[stamps]} "
@@ -777,7 +777,8 @@ def _details(results: Results) -> list[str]:
             for stamps in sorted(counts.first)
         ),
         "",
-        "A SAVEPOINT travels in the round trip of the statement after it.",
+        "BEGIN and each SAVEPOINT travel in the round trip of the statement after them; the"
+        " passport upsert and the stamp read travel together (ADR-0046).",
         "",
         "Constant in the stamp count: " + ("yes." if counts.constant else "NO."),
     ]

@@ -110,5 +110,6 @@ def _attribute(spans: tuple[ReadableSpan, ...]) -> tuple[float, dict[str, list[f
         elif span.name.startswith(_SQL_PREFIX):
             owner = step_of(span)
             steps[owner][1] += span_ms(span)
-            steps[owner][2] += 1
+            # Statements sent together (Transaction.run_together) share one span.
+            steps[owner][2] += int(str((span.attributes or {}).get("db.statement_count", 1)))
     return span_ms(root), dict(steps)
