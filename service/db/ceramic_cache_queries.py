@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.db import jsonb
 from service.db.connection import Transaction, timestamptz_in
 from service.db.jsonb import dumps
 from service.domain.ceramic_cache_rules import STAMP_TYPE_V1, NewCacheRow
@@ -19,6 +21,8 @@ class CachedStamp:
     credential: dict[str, Any]
     updated_at: datetime
     id: int | None = None
+    # A digest of the credential's JSON text, where it was read as text (jsonb.loads_remembered).
+    digest: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -61,16 +65,17 @@ def live_stamps_sql(community: str) -> str:
         "   UNION ALL SELECT jsonb_array_elements_text(live.subject->'nullifiers')"
         "   WHERE jsonb_typeof(live.subject->'nullifiers') = 'array') n(hash)"
         "  WHERE n.hash IS NOT NULL)"
-        " SELECT 0 AS kind, live.type, live.provider, live.stamp, live.updated_at, live.id"
-        " FROM live"
+        # Credentials come as text, parsed here once per distinct text (jsonb.loads_remembered).
+        " SELECT 0 AS kind, live.type, live.provider, CAST(live.stamp AS text), live.updated_at,"
+        "  live.id FROM live"
         " UNION ALL"
         # The links in one row, as [hash, id, address, expires_at text] arrays: the driver
         # decodes one JSON value far faster than a row per link.
-        " SELECT 1, NULL, NULL, (SELECT COALESCE(jsonb_agg(jsonb_build_array(named.hash, l.id,"
-        "  l.address, CAST(l.expires_at AS text))), '[]') FROM named"
+        " SELECT 1, NULL, NULL, CAST((SELECT COALESCE(jsonb_agg(jsonb_build_array(named.hash,"
+        "  l.id, l.address, CAST(l.expires_at AS text))), '[]') FROM named"
         "  LEFT JOIN LATERAL (SELECT l.id, l.address, l.expires_at"
         "   FROM registry_hashscorerlink l"
-        f"   WHERE l.hash = named.hash AND l.community_id = {community}) l ON true),"
+        f"   WHERE l.hash = named.hash AND l.community_id = {community}) l ON true) AS text),"
         " NULL, NULL"
         " ORDER BY 1, 2, 3"
     )
@@ -98,11 +103,12 @@ def live_stamps(tx: Transaction, address: str, *, community_id: int) -> LiveStam
 def live_stamps_from_rows(rows: Sequence[Sequence[Any]]) -> LiveStamps:
     stamps: list[CachedStamp] = []
     links: dict[str, Link | None] = {}
-    for kind, _type, provider, value, updated_at, row_id in rows:
+    for kind, _type, provider, text, updated_at, row_id in rows:
         if kind == 0:
-            stamps.append(CachedStamp(provider, value, updated_at, row_id))
+            credential, digest = jsonb.loads_remembered(text)
+            stamps.append(CachedStamp(provider, credential, updated_at, row_id, digest))
             continue
-        for name, link_id, owner, expires_at in value:
+        for name, link_id, owner, expires_at in json.loads(text):
             links[name] = (
                 None if link_id is None else Link(link_id, name, owner, timestamptz_in(expires_at))
             )

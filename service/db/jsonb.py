@@ -1,10 +1,44 @@
-"""JSON parameters are sent as text and cast in SQL, so their encoding is ours, not the driver's."""
+"""JSON parameters are sent as text and cast in SQL, so their encoding is ours, not the driver's;
+and credentials read as text are parsed once per process."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Credentials read from the cache, by the text PostgreSQL renders for them. jsonb renders one
+# value as one text (keys sorted its way, no insignificant whitespace), and a rescoring reads the
+# same credentials again and again: a repeat costs a lookup instead of a parse. The values are
+# shared between requests and so must never be changed; the scoring code only reads them.
+PARSED_TEXTS_SIZE = 4096
+_parsed: OrderedDict[str, tuple[Any, bytes]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def loads_remembered(text: str) -> tuple[Any, bytes]:
+    """The JSON value of `text`, and a SHA-256 digest of the text: as the value is a function of
+    the text, equal digests mean equal values."""
+    with _parsed_lock:
+        found = _parsed.get(text)
+        if found is not None:
+            _parsed.move_to_end(text)
+            return found
+    parsed = (json.loads(text), hashlib.sha256(text.encode()).digest())
+    with _parsed_lock:
+        _parsed[text] = parsed
+        if len(_parsed) > PARSED_TEXTS_SIZE:
+            _parsed.popitem(last=False)
+    return parsed
+
+
+def forget_parsed() -> None:
+    with _parsed_lock:
+        _parsed.clear()

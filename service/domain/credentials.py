@@ -92,6 +92,9 @@ class LoadedStamp:
     # The credential cache row it was read from, when it was: writes copy the credential from
     # there instead of sending it back.
     cache_id: int | None = dataclasses.field(default=None, compare=False)
+    # A digest of the credential's content when the reader has one (equal digests, equal
+    # credentials): the caches of verified credentials key by it instead of computing one.
+    digest: bytes | None = dataclasses.field(default=None, compare=False)
 
 
 class CredentialScoringError(Exception):
@@ -150,7 +153,8 @@ def validate_stamps(
             raise CredentialScoringError(str(error)) from error
         if expired or not trusted:
             continue
-        if _known_valid(credential, did=did, now=now):
+        key = _valid_cache_key(stamp, did)
+        if _known_valid(key, now=now):
             valid.append(stamp)
             continue
         try:
@@ -159,7 +163,7 @@ def validate_stamps(
             continue
         if not errors:
             valid.append(stamp)
-            _remember_valid(credential, did=did)
+            _remember_valid(key, credential)
     return valid
 
 
@@ -175,12 +179,13 @@ _valid_cache: OrderedDict[bytes, datetime] = OrderedDict()
 _valid_cache_lock = threading.Lock()
 
 
-def _valid_cache_key(credential: Mapping[str, Any], did: str) -> bytes:
-    return _signer_cache_key(credential, {"subject": did})
+def _valid_cache_key(stamp: LoadedStamp, did: str) -> bytes:
+    if stamp.digest is not None:
+        return b"d" + stamp.digest + did.encode()
+    return _signer_cache_key(stamp.credential, {"subject": did})
 
 
-def _known_valid(credential: Mapping[str, Any], *, did: str, now: datetime) -> bool:
-    key = _valid_cache_key(credential, did)
+def _known_valid(key: bytes, *, now: datetime) -> bool:
     with _valid_cache_lock:
         created = _valid_cache.get(key)
         if created is None:
@@ -189,12 +194,11 @@ def _known_valid(credential: Mapping[str, Any], *, did: str, now: datetime) -> b
     return created <= now
 
 
-def _remember_valid(credential: Mapping[str, Any], *, did: str) -> None:
+def _remember_valid(key: bytes, credential: Mapping[str, Any]) -> None:
     proof = credential.get("proof")
     if not isinstance(proof, dict):
         return
     created = _parse_rfc3339(proof["created"]).moment
-    key = _valid_cache_key(credential, did)
     with _valid_cache_lock:
         _valid_cache[key] = created
         if len(_valid_cache) > VALID_CACHE_SIZE:

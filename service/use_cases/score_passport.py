@@ -133,7 +133,9 @@ def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
         if current is None or row.updated_at > current.updated_at:
             latest[row.provider] = row
     return [
-        LoadedStamp(provider=row.provider, credential=row.credential, cache_id=row.id)
+        LoadedStamp(
+            provider=row.provider, credential=row.credential, cache_id=row.id, digest=row.digest
+        )
         for row in latest.values()
     ]
 

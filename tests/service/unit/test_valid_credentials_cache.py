@@ -88,3 +88,19 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert valid(sc.stamp(provider))
 
     assert len(credentials._valid_cache) == 2
+
+
+def test_a_stamp_read_with_a_digest_is_remembered_by_it_and_its_subject() -> None:
+    credential = sc.stamp("Google")
+    digest = b"\x01" * 32
+
+    def with_digest(address: str) -> bool:
+        stamp = LoadedStamp(provider="Google", credential=credential, digest=digest)
+        return bool(validate_stamps([stamp], address=address, trusted_issuers=TRUSTED, now=NOW))
+
+    assert with_digest(sc.ADDRESS)
+    assert list(credentials._valid_cache) == [
+        b"d" + digest + credentials.did_for_address(sc.ADDRESS).encode()
+    ]
+    assert with_digest(sc.ADDRESS)
+    assert not with_digest(sc.OTHER_ADDRESS)
