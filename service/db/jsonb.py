@@ -17,8 +17,9 @@ def dumps(value: Any) -> str:
 # Credentials read from the cache, by the text PostgreSQL renders for them. jsonb renders one
 # value as one text (keys sorted its way, no insignificant whitespace), and a rescoring reads the
 # same credentials again and again: a repeat costs a lookup instead of a parse. The values are
-# shared between requests and so must never be changed; the scoring code only reads them.
-PARSED_TEXTS_SIZE = 4096
+# shared between requests and so must never be changed; the scoring code only reads them. A
+# parsed credential and its text take about 16 KiB: at most 32 MiB.
+PARSED_TEXTS_SIZE = 2048
 _parsed: OrderedDict[str, tuple[Any, bytes]] = OrderedDict()
 _parsed_lock = threading.Lock()
 
