@@ -17,6 +17,7 @@ gunicorn's threaded worker, with three changes a server facing clients directly 
 
 from __future__ import annotations
 
+import enum
 import errno
 import json
 import logging
@@ -64,6 +65,12 @@ def worker_class(read_timeout_s: float) -> type[ThreadWorker]:
     return type("ScorerWorker", (ScorerWorker,), {"read_timeout_s": read_timeout_s})
 
 
+class _HeadState(enum.Enum):
+    INCOMPLETE = "incomplete"  # more bytes to come
+    COMPLETE = "complete"  # the whole head, or as much as the parser needs to refuse it
+    GONE = "gone"  # the client closed the connection
+
+
 class ScorerWorker(ThreadWorker):  # type: ignore[misc]
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
 
@@ -83,35 +90,52 @@ class ScorerWorker(ThreadWorker):  # type: ignore[misc]
                 return
             raise
         self.nr_conns += 1
-        self._gather_head(TConn(self.cfg, sock, addr, listener.getsockname()))
+        # Most clients send their request with or right after the connection: read it now.
+        self._gather_head(TConn(self.cfg, sock, addr, listener.getsockname()), readable=True)
 
     def on_client_socket_readable(self, conn: Any, client: Any) -> None:
-        # The next request on a kept-alive connection is gathered the same way.
+        # The next request on a kept-alive connection is gathered the same way; its first
+        # bytes are there already, and usually all of its head.
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._gather_head(conn)
+        self._gather_head(conn, readable=True)
 
-    def _gather_head(self, conn: Any) -> None:
+    def _gather_head(self, conn: Any, *, readable: bool = False) -> None:
         conn.sock.setblocking(False)
         conn.head = bytearray()
         conn.head_deadline = time.monotonic() + self.read_timeout_s
         self._heads.append(conn)
+        if readable:
+            state = self._receive_head(conn)
+            if state is not _HeadState.INCOMPLETE:
+                self._hand_over(conn, state)
+                return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_head_readable, conn))
 
     def _on_head_readable(self, conn: Any, _sock: Any) -> None:
+        state = self._receive_head(conn)
+        if state is _HeadState.INCOMPLETE:
+            return
+        self.poller.unregister(conn.sock)
+        self._hand_over(conn, state)
+
+    def _receive_head(self, conn: Any) -> _HeadState:
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return
+            return _HeadState.INCOMPLETE
         except OSError:
             data = b""
-        if data:
-            conn.head += data
-            if len(conn.head) < HEAD_BUFFER_BYTES and not _HEAD_END.search(conn.head):
-                return
-        self.poller.unregister(conn.sock)
+        if not data:
+            return _HeadState.GONE
+        conn.head += data
+        if len(conn.head) < HEAD_BUFFER_BYTES and not _HEAD_END.search(conn.head):
+            return _HeadState.INCOMPLETE
+        return _HeadState.COMPLETE
+
+    def _hand_over(self, conn: Any, state: _HeadState) -> None:
         self._heads.remove(conn)
-        if not data:  # the client went away
+        if state is _HeadState.GONE:  # the client went away
             self.nr_conns -= 1
             conn.close()
             return
