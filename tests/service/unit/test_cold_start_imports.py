@@ -51,3 +51,8 @@ def test_with_rate_limits_on_the_client_and_circuit_load_at_import() -> None:
     )
 
     assert {"redis", "pybreaker", "service.clients.rate_limit_store"} <= modules
+
+
+def test_the_stamp_metadata_models_are_built_on_first_use_only() -> None:
+    # Only the stamp metadata and stamps list routes read the document.
+    assert "service.domain.stamp_metadata_models" not in loaded_after_import()
