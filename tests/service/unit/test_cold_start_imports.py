@@ -56,3 +56,12 @@ def test_with_rate_limits_on_the_client_and_circuit_load_at_import() -> None:
 def test_the_stamp_metadata_models_are_built_on_first_use_only() -> None:
     # Only the stamp metadata and stamps list routes read the document.
     assert "service.domain.stamp_metadata_models" not in loaded_after_import()
+
+
+def test_without_a_tracer_provider_the_wsgi_instrumentation_is_not_loaded() -> None:
+    # Its spans and metrics would be no-ops; tests/service/integration/test_telemetry.py and
+    # tests/runtime hold the request span wherever a provider is configured.
+    modules = loaded_after_import()
+
+    assert "opentelemetry.instrumentation.wsgi" not in modules
+    assert "opentelemetry.sdk" not in modules
