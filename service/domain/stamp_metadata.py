@@ -6,12 +6,13 @@ PASSPORT_PUBLIC_URL, and the per-provider view the stamps list attaches to its i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from pydantic import BaseModel, ValidationError
-
 from service.plumbing.errors import InternalError
+
+if TYPE_CHECKING:
+    from service.domain.stamp_metadata_models import Platform
 
 FETCH_FAILED = "Error fetching external stamp metadata"
 
@@ -29,27 +30,6 @@ class UnusableMetadata(ValueError):
     """The document is not a list of platforms of the reference's shape."""
 
 
-class _Stamp(BaseModel):
-    name: str
-    description: str
-    hash: str
-
-
-class _Group(BaseModel):
-    name: str
-    stamps: list[_Stamp]
-
-
-class _Platform(BaseModel):
-    # Extra keys of the source (`website`, `isEVM`, ...) are dropped, as the reference does.
-    id: str
-    icon: str
-    name: str
-    description: str
-    connectMessage: str
-    groups: list[_Group]
-
-
 @dataclass(frozen=True)
 class StampMetadata:
     platforms: list[dict[str, Any]]
@@ -59,15 +39,21 @@ class StampMetadata:
 def read_document(document: Any, public_url: str) -> StampMetadata:
     """Raises UnusableMetadata when any element misses a required key or has a wrong type: the
     reference then fails the whole fetch."""
+    # The models are built on the first document, not at import: only the stamp metadata and
+    # stamps list routes read one, and building pydantic models is a cost of every cold start.
+    from pydantic import ValidationError
+
+    from service.domain.stamp_metadata_models import Platform
+
     if not isinstance(document, list):
         raise UnusableMetadata("the document is not a list")
-    platforms: list[_Platform] = []
+    platforms: list[Platform] = []
     for element in document:
         if not isinstance(element, dict) or not isinstance(element.get("icon"), str):
             raise UnusableMetadata("a platform without a string icon")
         try:
             platforms.append(
-                _Platform.model_validate({**element, "icon": urljoin(public_url, element["icon"])})
+                Platform.model_validate({**element, "icon": urljoin(public_url, element["icon"])})
             )
         except (ValidationError, ValueError) as exc:
             raise UnusableMetadata(str(exc)) from None
@@ -77,7 +63,7 @@ def read_document(document: Any, public_url: str) -> StampMetadata:
     )
 
 
-def _by_provider(platforms: list[_Platform]) -> dict[str, dict[str, Any]]:
+def _by_provider(platforms: list[Platform]) -> dict[str, dict[str, Any]]:
     """Stamp name → its item metadata, keys in the reference's response-model order; a name
     listed twice keeps its last entry."""
     view: dict[str, dict[str, Any]] = {}

@@ -5,7 +5,8 @@ its Lambda instrumentation opens a span per invocation. Locally, `python -m serv
 `configure_from_environment()`, which runs the same opentelemetry-distro initialisation when an
 exporter is named. In both, `traced(app)` adds the request span: the OpenTelemetry release the
 layer ships (see service/requirements.txt) has no Falcon instrumentation for Falcon 4, so the
-request span comes from its WSGI middleware, named after the route by SpanNameMiddleware.
+request span comes from its WSGI middleware, named after the route by SpanNameMiddleware. With
+neither, no tracer provider is configured and `traced` leaves the app as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 from opentelemetry.util import types
 
 _tracer = trace.get_tracer("service")
@@ -72,13 +72,15 @@ _configured = False
 
 
 def traced(app: Any) -> Any:
-    """The WSGI app with a span per request; the app itself while no tracer provider is set.
-
-    Both entry points configure tracing before they build the app (the ADOT layer's wrapper
-    runs before the handler module is imported), so a provider set later would have nothing
-    to trace here anyway."""
+    """The WSGI app with a span per request, when a tracer provider is configured (on Lambda by
+    the ADOT layer before the handler is imported; locally by `configure_from_environment`,
+    which runs before the app is built). Without one the middleware's spans and metrics would
+    all be no-ops, so the app is served as it is, and the middleware, with the propagators and
+    semantic conventions it loads, is never imported."""
     if not is_configured():
         return app
+    from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+
     return OpenTelemetryMiddleware(app)  # type: ignore[no-untyped-call]
 
 

@@ -251,6 +251,15 @@ def checks(results: Results) -> list[Check]:
             None,
         )
     )
+    rows.append(
+        Check(
+            "",
+            "4. cold start with a v2 score as first event: time / peak RSS",
+            f"{ms(cold.score_first.cold_start_ms)} / {cold.score_first.max_rss_mib:.1f} MiB",
+            "—",
+            None,
+        )
+    )
     counts = results.statements
     most = max([*counts.first.values(), *counts.rescore.values()])
     rows.append(
@@ -734,13 +743,17 @@ def _details(results: Results) -> list[str]:
         "",
         "`python -c <script>`: the script imports `service.lambda_handler` with the benchmark's "
         "configuration and pushes ALB events through `handler`. The interpreter's own start-up "
-        "is timed from outside with `python -c pass`; the rest by the script itself.",
+        "is timed from outside with `python -c pass`; the rest by the script itself. Every run "
+        "reads the byte code of what it imports, compiled beforehand by one unmeasured run into "
+        "a temporary `PYTHONPYCACHEPREFIX`, as an installed interpreter keeps it (the Lambda "
+        "bundle has none: each Lambda cold start also compiles it, ADR-0045). Peak RSS is the "
+        "child's own high-water mark (VmHWM).",
         "",
         "| run | interpreter | import | first event | second event | cold start "
         "| fastest cold start | whole process (outside) | peak RSS | modules |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for child in (cold.health, cold.score):
+    for child in (cold.health, cold.score, cold.score_first):
         out.append(
             f"| {child.label} | {ms(child.interpreter_ms)} | {ms(child.import_ms)} "
             f"| {ms(child.first_event_ms)} | {_opt_ms(child.second_event_ms)} "
