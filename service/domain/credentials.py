@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from service.domain.eth_account_import import Account, encode_typed_data
+from service.domain import typed_data
+from service.domain.eth_account_import import Account
 
 W3C_CREDENTIALS_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 EIP712_PROOF_TYPE = "EthereumEip712Signature2021"
@@ -346,7 +347,7 @@ def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, 
     info_key = "eip712" if "eip712" in proof else "eip712Domain"
     if info_key not in proof:
         raise ValueError("The proof carries no EIP-712 types")
-    types, primary_type, domain = _proof_info(proof[info_key])
+    parsed, domain = _proof_info(proof[info_key])
 
     signed_proof = {
         key: value for key, value in proof.items() if key not in ("proofValue", info_key)
@@ -359,20 +360,10 @@ def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, 
             message[key] = _serialised_vc_date_time(message[key])
     message["proof"] = signed_proof
 
-    _check_struct(domain, "EIP712Domain", types)
-    _check_struct(message, primary_type, types)
-    full_message = {
-        "types": {
-            name: [{"name": member, "type": kind} for member, kind in types[name]]
-            for name in _reachable_types(primary_type, types) | {"EIP712Domain"}
-        },
-        "primaryType": primary_type,
-        "domain": domain,
-        "message": message,
-    }
-    signer: str = Account.recover_message(
-        encode_typed_data(full_message=full_message), signature=signature
-    )
+    _check_struct(domain, "EIP712Domain", parsed.types)
+    _check_struct(message, parsed.primary_type, parsed.types)
+    signable = typed_data.signable_message(parsed.typed_data_types(), domain, message)
+    signer: str = Account.recover_message(signable, signature=signature)
     return signer
 
 
@@ -388,11 +379,48 @@ def _signature_bytes(proof_value: Any) -> bytes:
     return raw[:64] + bytes([27 + recovery_id])
 
 
-_Types = dict[str, tuple[tuple[str, str], ...]]
+_Types = Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
-    """Types, primary type and domain of the proof, rejected where ssi or eth-account differ."""
+class _ParsedTypes:
+    """A proof's embedded types as ssi reads them, and as eth-account is given them.
+
+    Shared by every credential with the same types, so never changed once made; the eth-account
+    side is derived on first use, where `encode_typed_data` would fail for types it refuses.
+    """
+
+    __slots__ = ("_typed_data_types", "primary_type", "types")
+
+    def __init__(self, types: _Types, primary_type: str) -> None:
+        self.types = types
+        self.primary_type = primary_type
+        self._typed_data_types: typed_data.TypedDataTypes | None = None
+
+    def typed_data_types(self) -> typed_data.TypedDataTypes:
+        if self._typed_data_types is None:
+            # eth-account derives the primary type from the types it is given, so it only gets
+            # those the primary type uses; ssi ignores unused ones.
+            reachable = _reachable_types(self.primary_type, self.types) - {"EIP712Domain"}
+            self._typed_data_types = typed_data.typed_data_types(
+                {name: members for name, members in self.types.items() if name in reachable},
+                self.primary_type,
+            )
+        return self._typed_data_types
+
+
+# Parsed types by their exact JSON content: an issuer signs all its stamps with a few.
+_parsed_types_memo: typed_data.ContentMemo[_ParsedTypes] = typed_data.ContentMemo(
+    typed_data.MEMO_SIZE
+)
+
+
+def clear_types_memo() -> None:
+    _parsed_types_memo.clear()
+    typed_data.clear_memos()
+
+
+def _proof_info(info: Any) -> tuple[_ParsedTypes, dict[str, Any]]:
+    """Types and domain of the proof, rejected where ssi or eth-account differ."""
     if not isinstance(info, dict) or not info.keys() <= {
         "types",
         "messageSchema",
@@ -408,8 +436,20 @@ def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
         raise ValueError("Malformed eip712 proof member")
     if not isinstance(domain, dict):
         raise ValueError("Expected object with type 'EIP712Domain'")
+    parsed = _parsed_types_memo.get_or_make(
+        [raw_types, primary_type], lambda: _parsed_types(raw_types, primary_type)
+    )
 
-    types: _Types = {"EIP712Domain": _DEFAULT_DOMAIN_TYPE}
+    # eth-account hashes the domain with a type derived from the domain's keys; ssi uses the
+    # declared one. Only a declaration equal to the derived type hashes the same in both.
+    derived = tuple(member for member in _STANDARD_DOMAIN_MEMBERS if member[0] in domain)
+    if parsed.types["EIP712Domain"] != derived or len(derived) != len(domain):
+        raise ValueError("Unsupported EIP712Domain")
+    return parsed, domain
+
+
+def _parsed_types(raw_types: dict[str, Any], primary_type: str) -> _ParsedTypes:
+    types: dict[str, tuple[tuple[str, str], ...]] = {"EIP712Domain": _DEFAULT_DOMAIN_TYPE}
     for name, members in raw_types.items():
         if not isinstance(members, list):
             raise ValueError(f"Malformed type {name}")
@@ -427,13 +467,7 @@ def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
         types[name] = tuple(parsed)
     if primary_type not in types:
         raise ValueError(f"Missing referenced type: {primary_type}")
-
-    # eth-account hashes the domain with a type derived from the domain's keys; ssi uses the
-    # declared one. Only a declaration equal to the derived type hashes the same in both.
-    derived = tuple(member for member in _STANDARD_DOMAIN_MEMBERS if member[0] in domain)
-    if types["EIP712Domain"] != derived or len(derived) != len(domain):
-        raise ValueError("Unsupported EIP712Domain")
-    return types, primary_type, domain
+    return _ParsedTypes(types, primary_type)
 
 
 def _check_struct_name(name: str) -> None:
@@ -452,8 +486,6 @@ def _check_type_name(type_name: str) -> None:
 
 
 def _reachable_types(primary_type: str, types: _Types) -> set[str]:
-    # eth-account derives the primary type from the types it is given, so it only gets those
-    # the primary type uses; ssi ignores unused ones.
     reachable = {primary_type}
     pending = [primary_type]
     while pending:
