@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from eth_abi.abi import encode as abi_encode
+from eth_utils.exceptions import ValidationError
 from hexbytes import HexBytes
 
 from service.domain.eth_account_import import (
@@ -135,7 +136,7 @@ def typed_data_types(structs: Mapping[str, Members], primary_type: str) -> Typed
     }
     derived = get_primary_type(eth_types)
     if derived != primary_type:
-        raise ValueError(
+        raise ValidationError(
             f"The provided `primaryType` does not match the derived `primaryType`. The "
             f"provided `primaryType` was `{primary_type}`, but the derived `primaryType` was "
             f"`{derived}`."
