@@ -9,6 +9,7 @@ does and leaves the hashing and the signature recovery to eth-account.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import marshal
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from service.domain import typed_data
-from service.domain.eth_account_import import Account
+from service.domain.eth_account_import import _hash_eip191_message, keys
 
 W3C_CREDENTIALS_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 EIP712_PROOF_TYPE = "EthereumEip712Signature2021"
@@ -185,7 +188,7 @@ def recover_eip712_signer(credential: Mapping[str, Any]) -> str:
     proof = credential.get("proof")
     if not isinstance(proof, Mapping):
         raise ValueError("Expected a single proof object")
-    return _recover_signer(credential, proof)
+    return to_checksum_address(_recover_signer(credential, proof))
 
 
 def nullifiers_of(credential: Mapping[str, Any], *, multi_nullifier: bool) -> list[str]:
@@ -234,7 +237,7 @@ def _proof_errors(credential: dict[str, Any], now: datetime) -> list[str]:
         signer = _recover_signer(credential, proof)
     except Exception as error:  # noqa: BLE001 - any failure to verify is a verification error
         return [f"Proof verification failed: {error}"]
-    if signer.lower() != issuer_address.lower():
+    if signer != bytes.fromhex(issuer_address[2:]):
         return ["Signer does not match the issuer"]
     return []
 
@@ -300,7 +303,7 @@ def _ethr_address(issuer: str) -> str:
 # its proof, and the same stamps are verified again on every rescoring of an address; the key
 # covers every byte of both, so a changed credential is always verified afresh.
 SIGNER_CACHE_SIZE = 16_384
-_signer_cache: OrderedDict[bytes, str] = OrderedDict()
+_signer_cache: OrderedDict[bytes, bytes] = OrderedDict()
 _signer_cache_lock = threading.Lock()
 
 
@@ -326,7 +329,8 @@ def _signer_cache_key(credential: Mapping[str, Any], proof: Mapping[str, Any]) -
         return b"j" + hashlib.sha256(text.encode()).digest()
 
 
-def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
+def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
+    """The 20-byte address that signed the credential."""
     key = _signer_cache_key(credential, proof)
     with _signer_cache_lock:
         cached = _signer_cache.get(key)
@@ -341,7 +345,7 @@ def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> 
     return signer
 
 
-def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
+def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
     signature = _signature_bytes(proof.get("proofValue"))
     # ssi tries the current name of the member first and only then the older one.
     info_key = "eip712" if "eip712" in proof else "eip712Domain"
@@ -363,8 +367,17 @@ def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, 
     _check_struct(domain, "EIP712Domain", parsed.types)
     _check_struct(message, parsed.primary_type, parsed.types)
     signable = typed_data.signable_message(parsed.typed_data_types(), domain, message)
-    signer: str = Account.recover_message(signable, signature=signature)
-    return signer
+    # eth-account's recover_message is this digest and eth-keys' recovery, with a checksummed
+    # address made on top; the address bytes are all the comparison with the issuer needs.
+    digest = _hash_eip191_message(signable)
+    recoverable = keys.Signature(signature_bytes=signature, backend=_ecc_backend())
+    return recoverable.recover_public_key_from_msg_hash(digest).to_canonical_address()
+
+
+@functools.cache
+def _ecc_backend() -> Any:
+    # eth-keys' default backend (coincurve), looked up once instead of for every signature.
+    return keys.backend
 
 
 def _signature_bytes(proof_value: Any) -> bytes:
@@ -372,11 +385,11 @@ def _signature_bytes(proof_value: Any) -> bytes:
     if match is None:
         raise ValueError("proofValue must be 0x and 65 hex-encoded bytes")
     raw = bytes.fromhex(match.group(1))
-    # ssi reads the recovery id as v % 27; eth-account wants v as 27 or 28.
+    # ssi reads the recovery id as v % 27; eth-keys wants it as 0 or 1.
     recovery_id = raw[64] % 27
     if recovery_id > 1:
         raise ValueError("Unsupported signature recovery id")
-    return raw[:64] + bytes([27 + recovery_id])
+    return raw[:64] + bytes([recovery_id])
 
 
 _Types = Mapping[str, tuple[tuple[str, str], ...]]

@@ -56,13 +56,19 @@ from eth_account._utils.encode_typed_data.helpers import (  # noqa: E402
     is_array_type,
     parse_parent_array_type,
 )
-from eth_account.messages import SignableMessage, encode_typed_data  # noqa: E402
+from eth_account.messages import (  # noqa: E402
+    SignableMessage,
+    _hash_eip191_message,
+    encode_typed_data,
+)
 from eth_hash.auto import keccak  # noqa: E402
+from eth_keys.main import lazy_key_api as keys  # noqa: E402
 
 __all__ = [
     "EIP712_SOLIDITY_TYPES",
     "Account",
     "SignableMessage",
+    "_hash_eip191_message",
     "encode_field",
     "encode_typed_data",
     "get_primary_type",
@@ -70,5 +76,6 @@ __all__ = [
     "hash_type",
     "is_array_type",
     "keccak",
+    "keys",
     "parse_parent_array_type",
 ]
