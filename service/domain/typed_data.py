@@ -8,9 +8,9 @@ afresh.
 
 eth-account still does all the EIP-712 work: its `hash_type` gives the type hashes, its
 `hash_domain` the domain separator, its `encode_field` encodes every member that is not a
-struct, and eth_abi packs each struct. Only the walk from a struct value to its members is
-here, so that a nested struct is hashed with the remembered type hash; the result is byte for
-byte `encode_typed_data`'s (the tests compare the two).
+struct, and eth_abi's encoders pack each struct. Only the walk from a struct value to its
+members is here, so that a nested struct is hashed with the remembered type hash; the result is
+byte for byte `encode_typed_data`'s (the tests compare the two).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from eth_abi.abi import encode as abi_encode
+from eth_abi.registry import registry as abi_registry
 from eth_utils.exceptions import ValidationError
 from hexbytes import HexBytes
 
@@ -157,7 +158,7 @@ def _hash_struct(types: TypedDataTypes, struct: str, value: Mapping[str, Any]) -
         encoded_kind, encoded = _encode_member(types, name, kind, value.get(name))
         kinds.append(encoded_kind)
         values.append(encoded)
-    return keccak(abi_encode(kinds, values))
+    return keccak(_abi_packed(kinds, values))
 
 
 def _encode_member(types: TypedDataTypes, name: str, kind: str, value: Any) -> tuple[str, Any]:
@@ -170,10 +171,20 @@ def _encode_member(types: TypedDataTypes, name: str, kind: str, value: Any) -> t
         items: Sequence[tuple[str, Any]] = [
             _encode_member(types, name, item_kind, item) for item in value
         ]
-        return "bytes32", keccak(abi_encode([k for k, _ in items], [v for _, v in items]))
+        return "bytes32", keccak(_abi_packed([k for k, _ in items], [v for _, v in items]))
     if isinstance(value, str) and len(value) <= TEXT_MEMO_MAX_LENGTH and kind in _ATOMIC_KINDS:
         return _encoded_text(kind, value)
     return encode_field(types.eth_types, name, kind, value)
+
+
+def _abi_packed(kinds: Sequence[str], values: Sequence[Any]) -> bytes:
+    # eth_abi's `encode(kinds, values)`. What EIP-712 packs is static (32-byte words), and the
+    # ABI encoding of a tuple of static values is their encodings one after the other, so
+    # eth_abi's encoder of each value does it without the tuple encoder's head/tail pass.
+    encoders: list[Callable[[Any], bytes]] = [abi_registry.get_encoder(kind) for kind in kinds]  # type: ignore[misc]
+    if any(getattr(encoder, "is_dynamic", True) for encoder in encoders):
+        return abi_encode(kinds, values)
+    return b"".join([encoder(value) for encoder, value in zip(encoders, values, strict=True)])
 
 
 @functools.lru_cache(maxsize=TEXT_MEMO_SIZE)

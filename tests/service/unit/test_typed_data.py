@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode as abi_encode
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils.exceptions import ValidationError
 from hypothesis import given, settings
@@ -212,3 +213,16 @@ def test_any_mail_hashes_as_eth_account_hashes_it(
         assert ours(MAIL_TYPES, "Mail", domain, mail) == eth_accounts(
             MAIL_TYPES, "Mail", domain, mail
         )
+
+
+@pytest.mark.parametrize(
+    ("kinds", "values"),
+    [
+        (["bytes32", "bool", "int8", "address"], [b"\x01" * 32, True, -1, "0x" + "ab" * 20]),
+        (["uint256[2]", "bytes4"], [[1, 2], b"\xde\xad\xbe\xef"]),
+        (["bytes32", "string", "uint8[]"], [b"\x02" * 32, "dynamic", [1, 2, 3]]),
+    ],
+    ids=["words", "static array", "dynamic"],
+)
+def test_packing_is_eth_abis_encoding(kinds: list[str], values: list[Any]) -> None:
+    assert typed_data._abi_packed(kinds, values) == abi_encode(kinds, values)
