@@ -23,15 +23,17 @@ BENCH_KEY = "BenchKey.0123456789abcdefghijklmnopqrstuv"
 
 # What a verification spends its time on, for the profile (path suffix : function).
 VERIFICATION_PARTS = {
-    "EIP-712 message hashing (service typed_data, eth-account and eth-abi underneath)": (
+    "EIP-712 message hashing (service typed_data over eth-account and eth-abi)": (
         "service/domain/typed_data.py:_hash_struct"
     ),
-    "member encoding (eth-account encode_field)": (
+    "struct packing (eth-abi encoders)": "service/domain/typed_data.py:_abi_packed",
+    "member encoding of text not seen before (eth-account encode_field)": (
         "eth_account/_utils/encode_typed_data/encoding_and_hashing.py:encode_field"
     ),
-    "struct packing (eth-abi encode)": "eth_abi/codec.py:encode",
     "Keccak-256 calls (eth-hash, safe-pysha3)": "eth_hash/main.py:__call__",
-    "signature recovery (eth-account recover_message)": "eth_account/account.py:recover_message",
+    "signature recovery (eth-keys, coincurve)": (
+        "eth_keys/datatypes.py:recover_public_key_from_msg_hash"
+    ),
     "remembered types and domains (service ContentMemo)": (
         "service/domain/typed_data.py:get_or_make"
     ),
