@@ -3,7 +3,8 @@
 A loaded stamp counts when it is unexpired, comes from a trusted issuer, names the scored address
 and carries a valid `EthereumEip712Signature2021` proof (ADR-0012). The reference checks
 the proof with didkit, i.e. the Rust `ssi` library; the proof check below reproduces what `ssi`
-does and leaves the hashing and the signature recovery to eth-account.
+does and leaves the hashing to eth-account (through `typed_data`, which remembers what depends
+only on the types and the domain, ADR-0045) and the signature recovery to eth-keys.
 """
 
 from __future__ import annotations

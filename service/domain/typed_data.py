@@ -1,4 +1,4 @@
-"""EIP-712 signable messages for many messages of the same types and domain. Pure: no I/O.
+"""EIP-712 signable messages for many messages of the same types and domain (ADR-0045). Pure.
 
 eth-account's `encode_typed_data` derives and hashes the type string of every struct value it
 meets, and hashes the domain again, for every message. The stamps of one issuer all share their
