@@ -3,7 +3,8 @@
 A loaded stamp counts when it is unexpired, comes from a trusted issuer, names the scored address
 and carries a valid `EthereumEip712Signature2021` proof (ADR-0012). The reference checks
 the proof with didkit, i.e. the Rust `ssi` library; the proof check below reproduces what `ssi`
-does and leaves the hashing and the signature recovery to eth-account.
+does and leaves the hashing to eth-account (through `typed_data`, which remembers what depends
+only on the types and the domain, ADR-0048) and the signature recovery to eth-keys.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from service.domain.eth_account_import import Account, encode_typed_data
+from eth_utils.address import to_checksum_address
+
+from service.domain import typed_data
+from service.domain.eth_account_import import _hash_eip191_message, keys
 
 W3C_CREDENTIALS_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 EIP712_PROOF_TYPE = "EthereumEip712Signature2021"
@@ -241,7 +245,7 @@ def recover_eip712_signer(credential: Mapping[str, Any]) -> str:
     proof = credential.get("proof")
     if not isinstance(proof, Mapping):
         raise ValueError("Expected a single proof object")
-    return _recover_signer(credential, proof)
+    return to_checksum_address(_recover_signer(credential, proof))
 
 
 def nullifiers_of(credential: Mapping[str, Any], *, multi_nullifier: bool) -> list[str]:
@@ -290,7 +294,7 @@ def _proof_errors(credential: dict[str, Any], now: datetime) -> list[str]:
         signer = _recover_signer(credential, proof)
     except Exception as error:  # noqa: BLE001 - any failure to verify is a verification error
         return [f"Proof verification failed: {error}"]
-    if signer.lower() != issuer_address.lower():
+    if signer != bytes.fromhex(issuer_address[2:]):
         return ["Signer does not match the issuer"]
     return []
 
@@ -356,7 +360,7 @@ def _ethr_address(issuer: str) -> str:
 # its proof, and the same stamps are verified again on every rescoring of an address; the key
 # covers every byte of both, so a changed credential is always verified afresh.
 SIGNER_CACHE_SIZE = 16_384
-_signer_cache: OrderedDict[bytes, str] = OrderedDict()
+_signer_cache: OrderedDict[bytes, bytes] = OrderedDict()
 _signer_cache_lock = threading.Lock()
 
 
@@ -385,7 +389,8 @@ def _signer_cache_key(credential: Mapping[str, Any], proof: Mapping[str, Any]) -
         return b"j" + hashlib.sha256(text.encode()).digest()
 
 
-def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
+def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
+    """The 20-byte address that signed the credential."""
     key = _signer_cache_key(credential, proof)
     with _signer_cache_lock:
         cached = _signer_cache.get(key)
@@ -400,13 +405,13 @@ def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> 
     return signer
 
 
-def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> str:
+def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
     signature = _signature_bytes(proof.get("proofValue"))
     # ssi tries the current name of the member first and only then the older one.
     info_key = "eip712" if "eip712" in proof else "eip712Domain"
     if info_key not in proof:
         raise ValueError("The proof carries no EIP-712 types")
-    types, primary_type, domain = _proof_info(proof[info_key])
+    parsed, domain = _proof_info(proof[info_key])
 
     signed_proof = {
         key: value for key, value in proof.items() if key not in ("proofValue", info_key)
@@ -419,21 +424,20 @@ def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, 
             message[key] = _serialised_vc_date_time(message[key])
     message["proof"] = signed_proof
 
-    _check_struct(domain, "EIP712Domain", types)
-    _check_struct(message, primary_type, types)
-    full_message = {
-        "types": {
-            name: [{"name": member, "type": kind} for member, kind in types[name]]
-            for name in _reachable_types(primary_type, types) | {"EIP712Domain"}
-        },
-        "primaryType": primary_type,
-        "domain": domain,
-        "message": message,
-    }
-    signer: str = Account.recover_message(
-        encode_typed_data(full_message=full_message), signature=signature
-    )
-    return signer
+    _check_struct(domain, "EIP712Domain", parsed.types)
+    _check_struct(message, parsed.primary_type, parsed.types)
+    signable = typed_data.signable_message(parsed.typed_data_types(), domain, message)
+    # eth-account's recover_message is this digest and eth-keys' recovery, with a checksummed
+    # address made on top; the address bytes are all the comparison with the issuer needs.
+    digest = _hash_eip191_message(signable)
+    recoverable = keys.Signature(signature_bytes=signature, backend=_ecc_backend())
+    return recoverable.recover_public_key_from_msg_hash(digest).to_canonical_address()
+
+
+@functools.cache
+def _ecc_backend() -> Any:
+    # eth-keys' default backend (coincurve), looked up once instead of for every signature.
+    return keys.backend
 
 
 def _signature_bytes(proof_value: Any) -> bytes:
@@ -441,18 +445,55 @@ def _signature_bytes(proof_value: Any) -> bytes:
     if match is None:
         raise ValueError("proofValue must be 0x and 65 hex-encoded bytes")
     raw = bytes.fromhex(match.group(1))
-    # ssi reads the recovery id as v % 27; eth-account wants v as 27 or 28.
+    # ssi reads the recovery id as v % 27; eth-keys wants it as 0 or 1.
     recovery_id = raw[64] % 27
     if recovery_id > 1:
         raise ValueError("Unsupported signature recovery id")
-    return raw[:64] + bytes([27 + recovery_id])
+    return raw[:64] + bytes([recovery_id])
 
 
-_Types = dict[str, tuple[tuple[str, str], ...]]
+_Types = Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
-    """Types, primary type and domain of the proof, rejected where ssi or eth-account differ."""
+class _ParsedTypes:
+    """A proof's embedded types as ssi reads them, and as eth-account is given them.
+
+    Shared by every credential with the same types, so never changed once made; the eth-account
+    side is derived on first use, where `encode_typed_data` would fail for types it refuses.
+    """
+
+    __slots__ = ("_typed_data_types", "primary_type", "types")
+
+    def __init__(self, types: _Types, primary_type: str) -> None:
+        self.types = types
+        self.primary_type = primary_type
+        self._typed_data_types: typed_data.TypedDataTypes | None = None
+
+    def typed_data_types(self) -> typed_data.TypedDataTypes:
+        if self._typed_data_types is None:
+            # eth-account derives the primary type from the types it is given, so it only gets
+            # those the primary type uses; ssi ignores unused ones.
+            reachable = _reachable_types(self.primary_type, self.types) - {"EIP712Domain"}
+            self._typed_data_types = typed_data.typed_data_types(
+                {name: members for name, members in self.types.items() if name in reachable},
+                self.primary_type,
+            )
+        return self._typed_data_types
+
+
+# Parsed types by their exact JSON content: an issuer signs all its stamps with a few.
+_parsed_types_memo: typed_data.ContentMemo[_ParsedTypes] = typed_data.ContentMemo(
+    typed_data.MEMO_SIZE
+)
+
+
+def clear_types_memo() -> None:
+    _parsed_types_memo.clear()
+    typed_data.clear_memos()
+
+
+def _proof_info(info: Any) -> tuple[_ParsedTypes, dict[str, Any]]:
+    """Types and domain of the proof, rejected where ssi or eth-account differ."""
     if not isinstance(info, dict) or not info.keys() <= {
         "types",
         "messageSchema",
@@ -468,8 +509,20 @@ def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
         raise ValueError("Malformed eip712 proof member")
     if not isinstance(domain, dict):
         raise ValueError("Expected object with type 'EIP712Domain'")
+    parsed = _parsed_types_memo.get_or_make(
+        [raw_types, primary_type], lambda: _parsed_types(raw_types, primary_type)
+    )
 
-    types: _Types = {"EIP712Domain": _DEFAULT_DOMAIN_TYPE}
+    # eth-account hashes the domain with a type derived from the domain's keys; ssi uses the
+    # declared one. Only a declaration equal to the derived type hashes the same in both.
+    derived = tuple(member for member in _STANDARD_DOMAIN_MEMBERS if member[0] in domain)
+    if parsed.types["EIP712Domain"] != derived or len(derived) != len(domain):
+        raise ValueError("Unsupported EIP712Domain")
+    return parsed, domain
+
+
+def _parsed_types(raw_types: dict[str, Any], primary_type: str) -> _ParsedTypes:
+    types: dict[str, tuple[tuple[str, str], ...]] = {"EIP712Domain": _DEFAULT_DOMAIN_TYPE}
     for name, members in raw_types.items():
         if not isinstance(members, list):
             raise ValueError(f"Malformed type {name}")
@@ -487,13 +540,7 @@ def _proof_info(info: Any) -> tuple[_Types, str, dict[str, Any]]:
         types[name] = tuple(parsed)
     if primary_type not in types:
         raise ValueError(f"Missing referenced type: {primary_type}")
-
-    # eth-account hashes the domain with a type derived from the domain's keys; ssi uses the
-    # declared one. Only a declaration equal to the derived type hashes the same in both.
-    derived = tuple(member for member in _STANDARD_DOMAIN_MEMBERS if member[0] in domain)
-    if types["EIP712Domain"] != derived or len(derived) != len(domain):
-        raise ValueError("Unsupported EIP712Domain")
-    return types, primary_type, domain
+    return _ParsedTypes(types, primary_type)
 
 
 def _check_struct_name(name: str) -> None:
@@ -512,8 +559,6 @@ def _check_type_name(type_name: str) -> None:
 
 
 def _reachable_types(primary_type: str, types: _Types) -> set[str]:
-    # eth-account derives the primary type from the types it is given, so it only gets those
-    # the primary type uses; ssi ignores unused ones.
     reachable = {primary_type}
     pending = [primary_type]
     while pending:

@@ -5,6 +5,7 @@ pairing code, which precomputes its tables at import: about 0.4 s of every Lambd
 for keystore files the scorer never reads or writes. When nothing has imported eth-keyfile yet,
 a placeholder takes its place; its functions refuse to run, so a keyfile call can never
 silently do the wrong thing. Signing, typed-data hashing and signer recovery do not touch it.
+Everything the service takes from eth-account is imported from here, so that this runs first.
 
 EIP-712 hashing makes about 36 Keccak-256 calls per credential. eth-hash picks pycryptodome's
 Python-wrapped Keccak when both are installed (~6 µs a call); safe-pysha3's C extension takes
@@ -44,6 +45,37 @@ _install_placeholder()
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 from eth_account import Account  # noqa: E402
-from eth_account.messages import encode_typed_data  # noqa: E402
+from eth_account._utils.encode_typed_data.encoding_and_hashing import (  # noqa: E402
+    encode_field,
+    get_primary_type,
+    hash_domain,
+    hash_type,
+)
+from eth_account._utils.encode_typed_data.helpers import (  # noqa: E402
+    EIP712_SOLIDITY_TYPES,
+    is_array_type,
+    parse_parent_array_type,
+)
+from eth_account.messages import (  # noqa: E402
+    SignableMessage,
+    _hash_eip191_message,
+    encode_typed_data,
+)
+from eth_hash.auto import keccak  # noqa: E402
+from eth_keys.main import lazy_key_api as keys  # noqa: E402
 
-__all__ = ["Account", "encode_typed_data"]
+__all__ = [
+    "EIP712_SOLIDITY_TYPES",
+    "Account",
+    "SignableMessage",
+    "_hash_eip191_message",
+    "encode_field",
+    "encode_typed_data",
+    "get_primary_type",
+    "hash_domain",
+    "hash_type",
+    "is_array_type",
+    "keccak",
+    "keys",
+    "parse_parent_array_type",
+]

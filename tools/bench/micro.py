@@ -23,11 +23,20 @@ BENCH_KEY = "BenchKey.0123456789abcdefghijklmnopqrstuv"
 
 # What a verification spends its time on, for the profile (path suffix : function).
 VERIFICATION_PARTS = {
-    "EIP-712 encoding and hashing (eth-account encode_typed_data)": (
-        "eth_account/messages.py:encode_typed_data"
+    "EIP-712 message hashing (service typed_data over eth-account and eth-abi)": (
+        "service/domain/typed_data.py:_hash_struct"
     ),
-    "Keccak-256 calls (eth_utils.keccak, pycryptodome)": "eth_utils/crypto.py:keccak",
-    "signature recovery (eth-account recover_message)": "eth_account/account.py:recover_message",
+    "struct packing (eth-abi encoders)": "service/domain/typed_data.py:_abi_packed",
+    "member encoding of text not seen before (eth-account encode_field)": (
+        "eth_account/_utils/encode_typed_data/encoding_and_hashing.py:encode_field"
+    ),
+    "Keccak-256 calls (eth-hash, safe-pysha3)": "eth_hash/main.py:__call__",
+    "signature recovery (eth-keys, coincurve)": (
+        "eth_keys/datatypes.py:recover_public_key_from_msg_hash"
+    ),
+    "remembered types and domains (service ContentMemo)": (
+        "service/domain/typed_data.py:get_or_make"
+    ),
     "type checks of the signed document (service _check_struct)": (
         "service/domain/credentials.py:_check_struct"
     ),

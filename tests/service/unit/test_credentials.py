@@ -606,3 +606,13 @@ def test_hash_wins_over_nullifiers() -> None:
 
     assert nullifiers_of(credential, multi_nullifier=True) == ["v0.0.0:h"]
     assert nullifiers_of(credential, multi_nullifier=False) == ["v0.0.0:h"]
+
+
+@pytest.mark.parametrize(("offset", "kept"), [(0, True), (27, True), (54, True), (2, False)])
+def test_the_recovery_id_is_read_modulo_27_as_ssi_reads_it(offset: int, kept: bool) -> None:
+    credential = stamp()
+    value = credential["proof"]["proofValue"]
+    recovery_id = int(value[-2:], 16) - 27
+    credential["proof"]["proofValue"] = value[:-2] + f"{recovery_id + offset:02x}"
+
+    assert is_kept(credential) is kept
