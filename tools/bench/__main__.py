@@ -215,7 +215,10 @@ def _database(stack: ExitStack) -> tuple[str, str]:
     cluster = EphemeralCluster.in_temp_dir(dbname="scorer_bench")
     stack.callback(cluster.destroy)
     url = cluster.start()
-    return url, "a throwaway local cluster (tools/pgcluster.py: fsync and synchronous_commit off)"
+    return url, (
+        "a throwaway local cluster (tools/pgcluster.py: fsync and synchronous_commit off,"
+        " autovacuum every second)"
+    )
 
 
 def _round_trip_ms(conn: pg8000.native.Connection, count: int = 300) -> tuple[float, float]:

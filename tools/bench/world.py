@@ -177,6 +177,9 @@ def build_world(conn: pg8000.native.Connection, database_url: str) -> World:
     except BaseException:
         conn.run("ROLLBACK")
         raise
+    # Statistics, as autovacuum keeps them on a live database: without them the planner takes
+    # every freshly seeded table for empty and plans the service's statements for that.
+    conn.run("ANALYZE")
     return World(
         database_url=database_url,
         api_key=key.key,
