@@ -16,7 +16,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from service.app import create_app
-from service.plumbing import logs, telemetry
+from service.plumbing import logs, memory, telemetry
 from service.plumbing.gunicorn_worker import DEFAULT_READ_TIMEOUT_S, server_options
 from service.plumbing.secrets import environment_with_secret
 from service.plumbing.settings import Settings, SettingsError
@@ -37,7 +37,9 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         # Each worker builds its own app and so opens its own database connection.
         telemetry.configure_from_environment()
-        return telemetry.traced(create_app(self._settings))
+        app = telemetry.traced(create_app(self._settings))
+        memory.freeze_startup_objects()
+        return app
 
 
 def main(argv: list[str] | None = None) -> int:

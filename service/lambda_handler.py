@@ -15,7 +15,7 @@ from typing import Any
 from apig_wsgi import make_lambda_handler
 
 from service.app import create_app
-from service.plumbing import logs, telemetry
+from service.plumbing import logs, memory, telemetry
 from service.plumbing.secrets import environment_with_secret
 from service.plumbing.settings import Settings
 
@@ -24,6 +24,7 @@ logs.configure(settings.log_level)
 app = create_app(settings)
 _adapter = make_lambda_handler(telemetry.traced(app))
 log = logging.getLogger("service.lambda")
+memory.freeze_startup_objects()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

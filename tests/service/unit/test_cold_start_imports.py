@@ -65,3 +65,27 @@ def test_without_a_tracer_provider_the_wsgi_instrumentation_is_not_loaded() -> N
 
     assert "opentelemetry.instrumentation.wsgi" not in modules
     assert "opentelemetry.sdk" not in modules
+
+
+REPORT_FROZEN = """
+import gc, json
+import service.lambda_handler
+tracked = len(gc.get_objects())
+print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": tracked}))
+"""
+
+
+def test_what_start_up_built_is_frozen_out_of_the_collectors_sight() -> None:
+    # A full collection would otherwise walk every module and table object at each pass.
+    child_env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT_FROZEN],
+        env={**child_env, **BASE_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout.splitlines()[-1])
+    assert counts["frozen"] > 20_000
+    assert counts["tracked"] < counts["frozen"] / 10, counts
