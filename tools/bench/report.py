@@ -474,24 +474,15 @@ def _throughput_limits(results: Results) -> str:
 
 
 def _verify_limits(micro: MicroResult) -> str:
-    parts = dict((share.name, share.share) for share in micro.verify_profile.cumulative)
-    encoding = next((share for name, share in parts.items() if "encode_typed_data" in name), 0.0)
-    text = (
+    return (
         f"**Credential verification** of a credential seen for the first time takes "
         f"{ms(micro.verify_first_sight.best)} per stamp at best "
         f"({ms(micro.verify_first_sight.median)} median; seen before: "
         f"{ms(micro.verify_seen.best)}). Under the profiler: "
         f"{_shares(micro.verify_profile.cumulative)} (cumulative, so they overlap). Own time "
-        f"by package: {_shares(micro.verify_profile.packages[:5])}."
+        f"by package: {_shares(micro.verify_profile.packages[:5])}. Work that depends only on "
+        "a credential's EIP-712 types or domain is done once per distinct content (ADR-0048)."
     )
-    if encoding >= 0.3:
-        text += (
-            " The EIP-712 encoding is pure Python (eth-account, eth-abi, eth-utils, "
-            "pycryptodome's Keccak behind Python wrappers) and derives and hashes every struct "
-            "type again for every stamp, although all stamps of a provider share their types; "
-            "the elliptic-curve recovery itself (coincurve, in C) is the smaller part."
-        )
-    return text
 
 
 def _latency_limits(results: Results) -> str:
