@@ -144,7 +144,9 @@ class Transaction:
     def _send_pending(self) -> None:
         prefix = "; ".join(self._pending)
         self._pending.clear()
-        if prefix != _BEGIN:  # BEGIN is not counted, as before it travelled with a statement
+        # `round_trips` leaves BEGIN and COMMIT out, also when BEGIN goes alone (it does when
+        # the transaction's first statement is prepared on this connection first).
+        if prefix != _BEGIN:
             self.round_trips += 1
         self._conn.execute_simple(prefix)
 
