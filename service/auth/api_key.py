@@ -97,11 +97,15 @@ def authenticate(
     now: datetime,
     require_read_scores: bool = False,
     reject_revoked: bool = True,
+    found: tuple[ApiKeyRow | None] | None = None,
 ) -> AuthenticatedKey:
-    """Raises InvalidApiKey (or ApiKeyRejected when the prefix resolved) on any failure."""
+    """Raises InvalidApiKey (or ApiKeyRejected when the prefix resolved) on any failure.
+
+    `found` is the key's row (or None) when the caller has already read it by the key's
+    prefix (`api_keys.BY_PREFIX_SQL`)."""
     if not key:
         raise InvalidApiKey()
-    row = api_keys.find_by_prefix(tx, key_prefix(key))
+    row = api_keys.find_by_prefix(tx, key_prefix(key)) if found is None else found[0]
     if row is None:
         raise InvalidApiKey()
     valid, needs_migration = verify_secret(key, row)

@@ -21,8 +21,9 @@ from service.auth import api_key
 from service.auth.api_key import AuthenticatedKey
 from service.clients.rate_limiter import RateLimiter
 from service.db import analytics
+from service.db.api_keys import ApiKeyRow
 from service.db.connection import Transaction
-from service.plumbing.errors import ApiError, ValidationFailed
+from service.plumbing.errors import ApiError, InvalidApiKey, ValidationFailed
 from service.plumbing.settings import Settings
 
 # Headers whose values never reach the analytics table.
@@ -39,21 +40,33 @@ def authenticate_v2_request(
     require_read_scores: bool = False,
     checks: Callable[[AuthenticatedKey], object] | None = None,
     limiter: RateLimiter | None = None,
+    found: tuple[ApiKeyRow | None] | None = None,
+    before_refusal: Callable[[], object] | None = None,
 ) -> AuthenticatedKey:
     """Authenticates the request's key (ADR-0003: revoked and expired keys are refused
     everywhere), then runs the route's `checks`. Raises the ApiError to answer; the attempt's
-    analytics row is already written unless the reference writes none (an unknown key, a 422)."""
-    key = api_key.presented_key(
-        req.get_header,
-        demo_key=settings.demo_api_key,
-        demo_aliases=settings.demo_api_key_aliases,
-    )
+    analytics row is already written unless the reference writes none (an unknown key, a 422).
+
+    `found` is the key's row when the caller read it already (`presented_key_of` gives the key
+    it was read for); `before_refusal` runs before anything is written for a refusal (the
+    caller undoes what it did ahead of the answer)."""
+    key = presented_key_of(req, settings)
     try:
-        auth = api_key.authenticate(tx, key, now=now, require_read_scores=require_read_scores)
-    except api_key.ApiKeyRejected as rejected:
-        record_usage(
-            tx, req, settings, rejected.key_id, error=rejected, response_skipped=response_skipped
+        auth = api_key.authenticate(
+            tx, key, now=now, require_read_scores=require_read_scores, found=found
         )
+    except InvalidApiKey as rejected:
+        if before_refusal is not None:
+            before_refusal()
+        if isinstance(rejected, api_key.ApiKeyRejected):
+            record_usage(
+                tx,
+                req,
+                settings,
+                rejected.key_id,
+                error=rejected,
+                response_skipped=response_skipped,
+            )
         raise
     try:
         if checks is not None:
@@ -62,15 +75,25 @@ def authenticate_v2_request(
         # everything after it is, on one budget per key shared by every v2 route.
         if limiter is not None:
             limiter.check(req, auth)
-    except ValidationFailed:
-        # django-ninja refuses these before the view runs: no analytics row.
-        raise
     except ApiError as refused:
-        record_usage(
-            tx, req, settings, auth.key_id, error=refused, response_skipped=response_skipped
-        )
+        if before_refusal is not None:
+            before_refusal()
+        # django-ninja refuses a ValidationFailed before the view runs: no analytics row.
+        if not isinstance(refused, ValidationFailed):
+            record_usage(
+                tx, req, settings, auth.key_id, error=refused, response_skipped=response_skipped
+            )
         raise
     return auth
+
+
+def presented_key_of(req: falcon.Request, settings: Settings) -> str | None:
+    """The API key the request presents (demo aliases mapped), as authentication reads it."""
+    return api_key.presented_key(
+        req.get_header,
+        demo_key=settings.demo_api_key,
+        demo_aliases=settings.demo_api_key_aliases,
+    )
 
 
 def record_usage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from service.db.connection import Transaction
 
@@ -22,15 +23,30 @@ class ApiKeyRow:
     historical_endpoint: bool
 
 
+# No `revoked` filter here: the caller rejects revoked keys itself so that the failed attempt
+# can still be attributed to the key in the analytics table.
+BY_PREFIX_SQL = (
+    "SELECT id, prefix, hashed_key, hashed_key_sha256, revoked, expiry_date, account_id,"
+    " read_scores, rate_limit, historical_endpoint FROM account_accountapikey"
+    " WHERE prefix = :prefix"
+)
+
+# The account of a key that passes, on the SHA-256 fast path, every check
+# `auth.api_key.authenticate` makes for a route that reads scores; NULL for any other key.
+# Parameters: :prefix, :key_sha256 (`sha256_form` of the presented key) and :now.
+VERIFIED_KEY_ACCOUNT = (
+    "(SELECT k.account_id FROM account_accountapikey k WHERE k.prefix = :prefix"
+    " AND COALESCE(NULLIF(k.hashed_key_sha256, ''), k.hashed_key) = :key_sha256"
+    " AND NOT k.revoked AND (k.expiry_date IS NULL OR k.expiry_date > CAST(:now AS timestamptz))"
+    " AND k.read_scores)"
+)
+
+
 def find_by_prefix(tx: Transaction, prefix: str) -> ApiKeyRow | None:
-    # No `revoked` filter here: the caller rejects revoked keys itself so that the failed
-    # attempt can still be attributed to the key in the analytics table.
-    row = tx.one(
-        "SELECT id, prefix, hashed_key, hashed_key_sha256, revoked, expiry_date, account_id,"
-        " read_scores, rate_limit, historical_endpoint FROM account_accountapikey"
-        " WHERE prefix = :prefix",
-        prefix=prefix,
-    )
+    return row_of(tx.one(BY_PREFIX_SQL, prefix=prefix))
+
+
+def row_of(row: list[Any] | None) -> ApiKeyRow | None:
     return ApiKeyRow(*row) if row else None
 
 

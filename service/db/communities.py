@@ -35,17 +35,23 @@ _COMMUNITY_COLUMNS = "id, account_id, scorer_id, rule, human_points_program"
 
 # The reference tries `external_scorer_id` first, then the primary key; soft-deleted
 # communities still match (`aget_scorer_by_id` in the reference).
-FOR_ACCOUNT_SELECT = (
-    f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
-    " WHERE account_id = :account_id"
-    " AND (external_scorer_id = :scorer_id OR id = CAST(:numeric_id AS bigint))"
-    " ORDER BY (external_scorer_id = :scorer_id) IS TRUE DESC LIMIT 1"
-)
+def for_account_select(account: str) -> str:
+    """The community lookup, with `account` the SQL expression of the account id."""
+    return (
+        f"SELECT {_COMMUNITY_COLUMNS} FROM account_community"
+        f" WHERE account_id = {account}"
+        " AND (external_scorer_id = :scorer_id OR id = CAST(:numeric_id AS bigint))"
+        " ORDER BY (external_scorer_id = :scorer_id) IS TRUE DESC LIMIT 1"
+    )
 
 
-def for_account_params(scorer_id: str, account_id: int) -> dict[str, Any]:
-    """The parameters of FOR_ACCOUNT_SELECT."""
-    return {"account_id": account_id, "scorer_id": scorer_id, "numeric_id": _as_bigint(scorer_id)}
+FOR_ACCOUNT_SELECT = for_account_select(":account_id")
+
+
+def for_account_params(scorer_id: str, account_id: int | None) -> dict[str, Any]:
+    """The parameters of FOR_ACCOUNT_SELECT (without `account_id` when it is None)."""
+    params = {"scorer_id": scorer_id, "numeric_id": _as_bigint(scorer_id)}
+    return params if account_id is None else {**params, "account_id": account_id}
 
 
 def find_for_account(tx: Transaction, scorer_id: str, account_id: int) -> Community | None:

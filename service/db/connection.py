@@ -199,25 +199,36 @@ class Transaction:
         later ROLLBACK TO an outer savepoint still undoes them, and names never repeat within a
         transaction. RELEASE would only cost a round trip.
         """
+        mark = self.mark()
+        try:
+            yield
+        except BaseException:
+            self.undo_to(mark)
+            raise
+
+    def mark(self) -> str:
+        """A savepoint that `undo_to` can go back to, for writes that may have to be undone
+        after the block that made them (`savepoint` is the block form). Like every SAVEPOINT,
+        it travels with the next statement."""
         self._savepoints += 1
         command = f"SAVEPOINT sp_{self._savepoints}"
         self.statement_count += 1
         self._pending.append(command)
-        try:
-            yield
-        except BaseException:
-            if command in self._pending:
-                # Nothing reached the server since the savepoint was asked for.
-                self.statement_count -= len(self._pending) - self._pending.index(command)
-                del self._pending[self._pending.index(command) :]
-            else:
-                # Whatever is still pending was asked for inside this block: it goes too.
-                self.statement_count -= len(self._pending)
-                self._pending.clear()
-                # If the link is gone there is nothing to roll back; the caller's error says why.
-                with suppress(InterfaceError, OSError):
-                    self.run(f"ROLLBACK TO {command}")
-            raise
+        return command
+
+    def undo_to(self, mark: str) -> None:
+        """Undoes every write since `mark`; savepoints set since then go with them."""
+        if mark in self._pending:
+            # Nothing reached the server since the savepoint was asked for.
+            self.statement_count -= len(self._pending) - self._pending.index(mark)
+            del self._pending[self._pending.index(mark) :]
+            return
+        # Whatever is still pending was asked for after the mark: it goes too.
+        self.statement_count -= len(self._pending)
+        self._pending.clear()
+        # If the link is gone there is nothing to roll back; the caller's error says why.
+        with suppress(InterfaceError, OSError):
+            self.run(f"ROLLBACK TO {mark}")
 
 
 def _run_pipelined(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from service.db import ceramic_cache_queries
+from service.db import api_keys, ceramic_cache_queries
+from service.db.api_keys import ApiKeyRow
 from service.db.ceramic_cache_queries import LiveStamps
 from service.db.communities import (
     FOR_ACCOUNT_SELECT,
@@ -14,6 +16,7 @@ from service.db.communities import (
     ScorerConfig,
     config_from_row,
     for_account_params,
+    for_account_select,
     scorer_config_select,
 )
 from service.db.connection import Transaction
@@ -60,23 +63,33 @@ class OpenedPassport:
     passport_id: int | None  # None when the scorer cannot score, or no address was given
 
 
-_OPEN_IN_ACCOUNT_SQL = (
-    f"WITH community AS ({FOR_ACCOUNT_SELECT}),"
-    f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
-    " passport AS (INSERT INTO registry_passport (address, community_id)"
-    "  SELECT CAST(:address AS varchar), community.id FROM community, config"
-    "  WHERE config.has_child AND config.threshold IS NOT NULL"
-    "  AND CAST(:address AS varchar) IS NOT NULL"
-    "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
-    "  RETURNING id)"
-    " SELECT community.*, config.*, (SELECT id FROM passport)"
-    " FROM community LEFT JOIN config ON true"
-)
+def _open_sql(community: str) -> str:
+    """The community (`community`: its SELECT), its scorer configuration and the passport
+    upsert, in one statement."""
+    return (
+        f"WITH community AS ({community}),"
+        f" config AS ({_COMMUNITY_CONFIG_SELECT}),"
+        " passport AS (INSERT INTO registry_passport (address, community_id)"
+        "  SELECT CAST(:address AS varchar), community.id FROM community, config"
+        "  WHERE config.has_child AND config.threshold IS NOT NULL"
+        "  AND CAST(:address AS varchar) IS NOT NULL"
+        "  ON CONFLICT (address, community_id) DO UPDATE SET address = EXCLUDED.address"
+        "  RETURNING id)"
+        " SELECT community.*, config.*, (SELECT id FROM passport)"
+        " FROM community LEFT JOIN config ON true"
+    )
 
-# The passport's cache rows and links, for the community the statement above finds.
-_LIVE_IN_ACCOUNT_SQL = ceramic_cache_queries.live_stamps_sql(
-    f"(SELECT id FROM ({FOR_ACCOUNT_SELECT}) AS found)"
-)
+
+def _live_sql(community: str) -> str:
+    """The passport's cache rows and links, for the community `community` finds."""
+    return ceramic_cache_queries.live_stamps_sql(f"(SELECT id FROM ({community}) AS found)")
+
+
+_OPEN_IN_ACCOUNT_SQL = _open_sql(FOR_ACCOUNT_SELECT)
+_LIVE_IN_ACCOUNT_SQL = _live_sql(FOR_ACCOUNT_SELECT)
+_FOR_VERIFIED_KEY = for_account_select(api_keys.VERIFIED_KEY_ACCOUNT)
+_OPEN_FOR_VERIFIED_KEY_SQL = _open_sql(_FOR_VERIFIED_KEY)
+_LIVE_FOR_VERIFIED_KEY_SQL = _live_sql(_FOR_VERIFIED_KEY)
 
 
 def open_in_account(
@@ -101,6 +114,47 @@ def open_in_account(
     if opened is None:
         return None, None
     return opened, ceramic_cache_queries.live_stamps_from_rows(live_rows)
+
+
+@dataclass(frozen=True)
+class KeyAndPassport:
+    """What `open_for_key` read: the key's row, and the community, passport and stamps of its
+    account when the key passed the fast-path checks and the account has the community."""
+
+    key_row: ApiKeyRow | None
+    opened: OpenedPassport | None
+    live: LiveStamps | None
+
+
+def open_for_key(
+    tx: Transaction, *, prefix: str, key_sha256: str, now: datetime, scorer_id: str, address: str
+) -> KeyAndPassport:
+    """The API key's row by prefix, and `open_in_account` for the key's account, in one round
+    trip with BEGIN, ahead of authentication.
+
+    Only a key that passes every check `auth.api_key.authenticate` makes on the SHA-256 fast
+    path (`api_keys.VERIFIED_KEY_ACCOUNT`) opens anything; authentication still decides on the
+    row, and the caller undoes the upsert when it refuses the request. `opened` is None when
+    the key did not pass those checks or its account has no such community: the caller then
+    authenticates and opens as usual.
+    """
+    params = {
+        **for_account_params(scorer_id, None),
+        "prefix": prefix,
+        "key_sha256": key_sha256,
+        "now": now,
+        "address": address,
+    }
+    key_rows, opened_rows, live_rows = tx.run_together(
+        (api_keys.BY_PREFIX_SQL, {"prefix": prefix}),
+        (_OPEN_FOR_VERIFIED_KEY_SQL, params),
+        (_LIVE_FOR_VERIFIED_KEY_SQL, params),
+    )
+    key_row = api_keys.row_of(key_rows[0] if key_rows else None)
+    opened = _opened(opened_rows[0] if opened_rows else None)
+    if opened is None:
+        return KeyAndPassport(key_row, None, None)
+    return KeyAndPassport(key_row, opened, ceramic_cache_queries.live_stamps_from_rows(live_rows))
 
 
 def _opened(row: list[Any] | None) -> OpenedPassport | None:

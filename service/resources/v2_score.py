@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import falcon
 
 from service.auth import api_key
-from service.auth.v2_access import authenticate_v2_request, record_usage
+from service.auth.v2_access import authenticate_v2_request, presented_key_of, record_usage
 from service.clients.rate_limiter import RateLimiter
 from service.db import passports
 from service.db.connection import Database, Transaction
@@ -59,6 +61,10 @@ class V2ScoreResource:
         """Runs the request in one transaction; a 4xx outcome is returned, not raised, so that
         its analytics row commits before the error is answered."""
         with self._db.transaction() as tx:
+            # The community, the passport upsert and the stamps are read with the key, ahead of
+            # authentication (ADR-0046); the upsert is undone if the request is refused.
+            with telemetry.span("scoring.community"):
+                ahead = self._open_ahead(tx, req, scorer_id, address, now)
             with telemetry.span("scoring.auth"):
                 try:
                     auth = authenticate_v2_request(
@@ -71,10 +77,44 @@ class V2ScoreResource:
                         # 422 comes before the view in the reference: never in analytics.
                         checks=lambda _: _scorer_id(scorer_id),
                         limiter=self._limiter,
+                        found=None if ahead is None else (ahead.read.key_row,),
+                        before_refusal=None if ahead is None else ahead.undo,
                     )
                 except ApiError as refused:
                     return {}, refused
-            return self._score(tx, req, auth, _scorer_id(scorer_id), address, now)
+            read = None if ahead is None else ahead.read
+            return self._score(tx, req, auth, _scorer_id(scorer_id), address, now, read)
+
+    def _open_ahead(
+        self, tx: Transaction, req: falcon.Request, scorer_id: str, address: str, now: datetime
+    ) -> _OpenedAhead | None:
+        """The key's row, read with the passport upsert and stamps of the key's account in the
+        request's first round trip (`passports.open_for_key`), for a request that authentication
+        will most likely admit: a well-formed key, scorer id and address. The upsert is undone
+        if the request is refused after all; None when nothing was read ahead."""
+        key = presented_key_of(req, self._settings)
+        normalized = normalize_address(address) if is_valid_address(address) else None
+        try:
+            numeric_id = _scorer_id(scorer_id)
+        except ApiError:
+            return None
+        if key is None or normalized is None:
+            return None
+        mark = tx.mark()
+        read = passports.open_for_key(
+            tx,
+            prefix=api_key.key_prefix(key),
+            key_sha256=api_key.sha256_form(key),
+            now=now,
+            scorer_id=self._lookup_id(numeric_id),
+            address=normalized,
+        )
+        wrote = read.opened is not None and read.opened.passport_id is not None
+        return _OpenedAhead(read, (lambda: tx.undo_to(mark)) if wrote else None)
+
+    def _lookup_id(self, numeric_id: int) -> str:
+        # Negative ids are the public demo's; an unset demo id is looked up as "None".
+        return str(self._settings.demo_api_scorer_id if numeric_id < 0 else numeric_id)
 
     def _score(
         self,
@@ -84,17 +124,21 @@ class V2ScoreResource:
         numeric_id: int,
         address: str,
         now: datetime,
+        ahead: passports.KeyAndPassport | None = None,
     ) -> tuple[dict[str, Any], ApiError | None]:
         try:
-            lookup_id = str(numeric_id)
-            if numeric_id < 0:
-                # Negative ids are the public demo's; an unset demo id is looked up as "None".
-                lookup_id = str(self._settings.demo_api_scorer_id)
             normalized = normalize_address(address) if is_valid_address(address) else None
-            # The community, its scorer, the passport upsert and the stamps in one round trip;
-            # an invalid address is refused after the community lookup, as the reference does.
-            with telemetry.span("scoring.community"):
-                opened, live = passports.open_in_account(tx, lookup_id, auth.account_id, normalized)
+            opened: passports.OpenedPassport | None
+            if ahead is not None and ahead.opened is not None:
+                opened, live = ahead.opened, ahead.live
+            else:
+                # The community, its scorer, the passport upsert and the stamps in one round
+                # trip; an invalid address is refused after the community lookup, as the
+                # reference does.
+                with telemetry.span("scoring.community"):
+                    opened, live = passports.open_in_account(
+                        tx, self._lookup_id(numeric_id), auth.account_id, normalized
+                    )
             if opened is None:
                 raise NotFound(NO_SCORER)
             if normalized is None:
@@ -145,6 +189,13 @@ class V2ScoreResource:
             return
         with telemetry.span("scoring.analytics"):
             record_usage(tx, req, self._settings, key_id, error=error, response=response)
+
+
+@dataclass(frozen=True)
+class _OpenedAhead:
+    read: passports.KeyAndPassport
+    # Undoes the passport upsert read ahead; None when it wrote nothing.
+    undo: Callable[[], None] | None
 
 
 def _scorer_id(scorer_id: str) -> int:

@@ -782,7 +782,7 @@ def _details(results: Results) -> list[str]:
         ),
         "",
         "BEGIN and each SAVEPOINT travel in the round trip of the statement after them; the"
-        " passport upsert and the stamp read travel together (ADR-0046).",
+        " API key's read, the passport upsert and the stamp read travel together (ADR-0046).",
         "",
         "Constant in the stamp count: " + ("yes." if counts.constant else "NO."),
     ]

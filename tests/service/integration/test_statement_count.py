@@ -1,7 +1,8 @@
 """SQL statements per v2 score request: at most 9, whatever the stamp count, with every write on
 (analytics, Human Points awards and reporting), for a first scoring and for a rescoring; and the
-SAVEPOINTs travel with the statement after them, as the stamp read does with the passport upsert,
-so three fewer round trips than statements (BEGIN travels with the first, COMMIT is one more)."""
+SAVEPOINTs travel with the statement after them, and the key, the passport upsert and the stamp
+read travel together, so five fewer round trips than statements (BEGIN travels with the first,
+COMMIT is one more)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
 
 MAX_STATEMENTS = 9
-SAVEPOINTS = 2  # the scoring run's write and the analytics row
-TRAVELLING_TOGETHER = 1  # the stamps and links read, sent with the passport upsert
+SAVEPOINTS = 3  # before the upsert read ahead of authentication, the run's write, the analytics
+TRAVELLING_TOGETHER = 2  # the passport upsert and the stamp read, sent with the key's read
 PROVIDERS = [f"Provider{index:02d}" for index in range(12)]
 
 

@@ -179,8 +179,9 @@ def test_a_v2_scoring_request_traces_each_pipeline_step_with_counts_and_outcome(
         for s in spans_named(exporter.get_finished_spans(), "scoring.")
     }
     assert list(steps) == [
-        "scoring.auth",
+        # The community and passport are read with the key, ahead of authentication.
         "scoring.community",
+        "scoring.auth",
         "scoring.load",
         "scoring.verify",
         "scoring.dedup",

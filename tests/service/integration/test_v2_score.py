@@ -565,6 +565,9 @@ def test_unusable_key_is_a_401_recorded_against_the_key(world: sc.Scenario, chan
         "Invalid API Key.",
         None,
     )
+    # The passport is opened in the same round trip as the key is read, and only for a key
+    # that passes: a refused request leaves no row behind.
+    assert rows(world.conn, "registry_passport") == []
 
 
 def test_pbkdf2_only_key_is_accepted_then_migrated_to_sha256(world: sc.Scenario) -> None:
