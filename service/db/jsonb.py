@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from typing import Any
+
+from service.plumbing.bounded_cache import BoundedCache
 
 
 def dumps(value: Any) -> str:
@@ -20,26 +20,16 @@ def dumps(value: Any) -> str:
 # shared between requests and so must never be changed; the scoring code only reads them. A
 # parsed credential and its text take about 16 KiB: at most 32 MiB.
 PARSED_TEXTS_SIZE = 2048
-_parsed: OrderedDict[str, tuple[Any, bytes]] = OrderedDict()
-_parsed_lock = threading.Lock()
+_parsed: BoundedCache[str, tuple[Any, bytes]] = BoundedCache(PARSED_TEXTS_SIZE)
 
 
 def loads_remembered(text: str) -> tuple[Any, bytes]:
     """The JSON value of `text`, and a SHA-256 digest of the text: as the value is a function of
     the text, equal digests mean equal values."""
-    with _parsed_lock:
-        found = _parsed.get(text)
-        if found is not None:
-            _parsed.move_to_end(text)
-            return found
-    parsed = (json.loads(text), hashlib.sha256(text.encode()).digest())
-    with _parsed_lock:
-        _parsed[text] = parsed
-        if len(_parsed) > PARSED_TEXTS_SIZE:
-            _parsed.popitem(last=False)
-    return parsed
+    return _parsed.get_or_make(
+        text, lambda: (json.loads(text), hashlib.sha256(text.encode()).digest())
+    )
 
 
 def forget_parsed() -> None:
-    with _parsed_lock:
-        _parsed.clear()
+    _parsed.clear()

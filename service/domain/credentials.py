@@ -15,8 +15,6 @@ import hashlib
 import json
 import marshal
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -26,6 +24,7 @@ from eth_utils.address import to_checksum_address
 
 from service.domain import typed_data
 from service.domain.eth_account_import import _hash_eip191_message, keys
+from service.plumbing.bounded_cache import BoundedCache
 
 W3C_CREDENTIALS_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 EIP712_PROOF_TYPE = "EthereumEip712Signature2021"
@@ -179,8 +178,7 @@ def validate_stamps(
 # credential with a single proof is remembered: with several, which one applies first can
 # change as time passes.
 VALID_CACHE_SIZE = 16_384
-_valid_cache: OrderedDict[bytes, datetime] = OrderedDict()
-_valid_cache_lock = threading.Lock()
+_valid_cache: BoundedCache[bytes, datetime] = BoundedCache(VALID_CACHE_SIZE)
 
 
 def _valid_cache_key(stamp: LoadedStamp, did: str) -> bytes:
@@ -190,23 +188,15 @@ def _valid_cache_key(stamp: LoadedStamp, did: str) -> bytes:
 
 
 def _known_valid(key: bytes, *, now: datetime) -> bool:
-    with _valid_cache_lock:
-        created = _valid_cache.get(key)
-        if created is None:
-            return False
-        _valid_cache.move_to_end(key)
-    return created <= now
+    created = _valid_cache.get(key)
+    return created is not None and created <= now
 
 
 def _remember_valid(key: bytes, credential: Mapping[str, Any]) -> None:
     proof = credential.get("proof")
     if not isinstance(proof, dict):
         return
-    created = _parse_rfc3339(proof["created"]).moment
-    with _valid_cache_lock:
-        _valid_cache[key] = created
-        if len(_valid_cache) > VALID_CACHE_SIZE:
-            _valid_cache.popitem(last=False)
+    _valid_cache.put(key, _parse_rfc3339(proof["created"]).moment)
 
 
 def credential_errors(credential: Any, *, did: str, now: datetime) -> list[str]:
@@ -360,16 +350,13 @@ def _ethr_address(issuer: str) -> str:
 # its proof, and the same stamps are verified again on every rescoring of an address; the key
 # covers every byte of both, so a changed credential is always verified afresh.
 SIGNER_CACHE_SIZE = 16_384
-_signer_cache: OrderedDict[bytes, bytes] = OrderedDict()
-_signer_cache_lock = threading.Lock()
+_signer_cache: BoundedCache[bytes, bytes] = BoundedCache(SIGNER_CACHE_SIZE)
 
 
 def clear_signer_cache() -> None:
     """Forgets every recovered signer and every credential found valid."""
-    with _signer_cache_lock:
-        _signer_cache.clear()
-    with _valid_cache_lock:
-        _valid_cache.clear()
+    _signer_cache.clear()
+    _valid_cache.clear()
 
 
 def _signer_cache_key(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
@@ -391,18 +378,10 @@ def _signer_cache_key(credential: Mapping[str, Any], proof: Mapping[str, Any]) -
 
 def _recover_signer(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:
     """The 20-byte address that signed the credential."""
-    key = _signer_cache_key(credential, proof)
-    with _signer_cache_lock:
-        cached = _signer_cache.get(key)
-        if cached is not None:
-            _signer_cache.move_to_end(key)
-            return cached
-    signer = _recover_signer_uncached(credential, proof)
-    with _signer_cache_lock:
-        _signer_cache[key] = signer
-        if len(_signer_cache) > SIGNER_CACHE_SIZE:
-            _signer_cache.popitem(last=False)
-    return signer
+    return _signer_cache.get_or_make(
+        _signer_cache_key(credential, proof),
+        lambda: _recover_signer_uncached(credential, proof),
+    )
 
 
 def _recover_signer_uncached(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> bytes:

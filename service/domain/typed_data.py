@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import functools
 import marshal
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -39,6 +37,7 @@ from service.domain.eth_account_import import (
     keccak,
     parse_parent_array_type,
 )
+from service.plumbing.bounded_cache import BoundedCache
 
 # Distinct type sets and domains remembered; an issuer uses a handful.
 MEMO_SIZE = 256
@@ -72,9 +71,7 @@ class ContentMemo(Generic[T]):
     """A bounded, thread-safe map from exact JSON-shaped content to what was derived from it."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[bytes, T] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedCache[bytes, T] = BoundedCache(size)
 
     def get_or_make(self, content: Any, make: Callable[[], T]) -> T:
         try:
@@ -84,21 +81,10 @@ class ContentMemo(Generic[T]):
             return make()
         if len(key) > CONTENT_MEMO_MAX_BYTES:
             return make()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        made = make()
-        with self._lock:
-            self._entries[key] = made
-            if len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return made
+        return self._entries.get_or_make(key, make)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 _domain_memo: ContentMemo[bytes] = ContentMemo(MEMO_SIZE)

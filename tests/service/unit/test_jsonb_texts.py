@@ -35,7 +35,7 @@ def test_different_texts_have_different_values_and_digests() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsonb, "PARSED_TEXTS_SIZE", 2)
+    monkeypatch.setattr(jsonb._parsed, "size", 2)
 
     for n in range(3):
         jsonb.loads_remembered(f'{{"n": {n}}}')

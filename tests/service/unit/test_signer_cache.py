@@ -41,7 +41,7 @@ def test_a_tampered_copy_of_a_remembered_credential_is_verified_afresh_and_refus
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(credentials, "SIGNER_CACHE_SIZE", 2)
+    monkeypatch.setattr(credentials._signer_cache, "size", 2)
 
     for provider in ("Google", "Github", "Twitter"):
         assert credential_errors(sc.stamp(provider), did=DID, now=NOW) == []

@@ -82,7 +82,7 @@ def test_a_credential_with_several_proofs_is_not_remembered() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(credentials, "VALID_CACHE_SIZE", 2)
+    monkeypatch.setattr(credentials._valid_cache, "size", 2)
 
     for provider in ("Google", "Github", "Twitter"):
         assert valid(sc.stamp(provider))
