@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pg8000.exceptions import DatabaseError
@@ -100,19 +101,9 @@ def score_passport_with_points(
         stamps = latest_per_provider(live.rows)
         span.set_attribute("stamps.loaded", len(stamps))
 
+    run = _Run(community, address, config, settings, now, passport_id, points_snapshot)
     try:
-        return _score(
-            tx,
-            stamps,
-            live,
-            community=community,
-            address=address,
-            config=config,
-            settings=settings,
-            now=now,
-            passport_id=passport_id,
-            points_snapshot=points_snapshot,
-        )
+        return _score(tx, stamps, live, run)
     except Exception as exc:
         if is_infrastructure_failure(exc):
             raise
@@ -140,18 +131,21 @@ def latest_per_provider(rows: Sequence[CachedStamp]) -> list[LoadedStamp]:
     ]
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one scoring run works with."""
+
+    community: Community
+    address: str
+    config: ScorerConfig
+    settings: Settings
+    now: datetime
+    passport_id: int
+    points_snapshot: bool  # also read the address's Human Points with the run's write
+
+
 def _score(
-    tx: Transaction,
-    stamps: list[LoadedStamp],
-    live: LiveStamps,
-    *,
-    community: Community,
-    address: str,
-    config: ScorerConfig,
-    settings: Settings,
-    now: datetime,
-    passport_id: int,
-    points_snapshot: bool,
+    tx: Transaction, stamps: list[LoadedStamp], live: LiveStamps, run: _Run
 ) -> tuple[StoredScore, PointsSnapshot | None]:
     """Verifies, deduplicates, scores and writes the run (service/db/scoring_run.py).
 
@@ -162,32 +156,23 @@ def _score(
     """
     with telemetry.span("scoring.verify", **{"stamps.count": len(stamps)}) as span:
         valid = validate_stamps(
-            stamps, address=address, trusted_issuers=settings.trusted_iam_issuers, now=now
+            stamps,
+            address=run.address,
+            trusted_issuers=run.settings.trusted_iam_issuers,
+            now=run.now,
         )
         span.set_attribute("stamps.valid", len(valid))
-    if community.rule != "LIFO":
+    if run.community.rule != "LIFO":
         raise ScoringFailure("Invalid rule")
-    multi_nullifier = settings.ff_multi_nullifier
-    hashes = all_nullifiers(valid, multi_nullifier=multi_nullifier)
+    hashes = all_nullifiers(valid, multi_nullifier=run.settings.ff_multi_nullifier)
     links = live.links_of(hashes)
     failure = "Failed to save HashScorerLinks"
     for _attempt in range(DEDUP_ATTEMPTS):
         try:
             with tx.savepoint():
                 if links is None:
-                    links = hash_links.find(tx, hashes, community.id)
-                saved = _plan_and_save(
-                    tx,
-                    valid,
-                    links,
-                    community=community,
-                    address=address,
-                    config=config,
-                    settings=settings,
-                    now=now,
-                    passport_id=passport_id,
-                    points_snapshot=points_snapshot,
-                )
+                    links = hash_links.find(tx, hashes, run.community.id)
+                saved = _plan_and_save(tx, valid, links, run)
         except _OwnershipConflict:
             failure = "Unexpected number of HashScorerLinks"
             links = None
@@ -203,41 +188,33 @@ def _score(
 
 
 def _plan_and_save(
-    tx: Transaction,
-    valid: list[LoadedStamp],
-    links: Sequence[Link],
-    *,
-    community: Community,
-    address: str,
-    config: ScorerConfig,
-    settings: Settings,
-    now: datetime,
-    passport_id: int,
-    points_snapshot: bool,
+    tx: Transaction, valid: list[LoadedStamp], links: Sequence[Link], run: _Run
 ) -> tuple[StoredScore, PointsSnapshot | None]:
-    multi_nullifier = settings.ff_multi_nullifier
+    multi_nullifier = run.settings.ff_multi_nullifier
     with telemetry.span("scoring.dedup") as span:
-        plan = plan_dedup(valid, links, address=address, now=now, multi_nullifier=multi_nullifier)
+        plan = plan_dedup(
+            valid, links, address=run.address, now=run.now, multi_nullifier=multi_nullifier
+        )
         span.set_attribute("stamps.kept", len(plan.kept))
         span.set_attribute("stamps.deduplicated", len(plan.clashing))
     with telemetry.span("scoring.score") as span:
-        weights = merge_weights(config.weights, config.dynamic_weights)
-        assert config.threshold is not None  # checked by the caller
+        weights = merge_weights(run.config.weights, run.config.dynamic_weights)
+        assert run.config.threshold is not None  # checked by the caller
         result = compute_score(
-            plan.kept, plan.clashing, weights=weights, threshold=config.threshold, now=now
+            plan.kept, plan.clashing, weights=weights, threshold=run.config.threshold, now=run.now
         )
-        stored = StoredScore.done(address, result)
+        stored = StoredScore.done(run.address, result)
         span.set_attribute("score.passing", bool(result.score))
     point_rows = human_points_awards.awards_for_score(
-        community=community, stored=stored, kept=plan.kept, settings=settings, now=now
+        community=run.community, stored=stored, kept=plan.kept, settings=run.settings, now=run.now
     )
     with telemetry.span("scoring.persist", outcome=stored.status):
         claimed, snapshot = scoring_run.save_run(
             tx,
-            community_id=community.id,
-            passport_id=passport_id,
-            address=address,
-            now=now,
+            community_id=run.community.id,
+            passport_id=run.passport_id,
+            address=run.address,
+            now=run.now,
             plan=plan,
             stamps=plan.kept,
             dedup_events=[
@@ -246,8 +223,8 @@ def _plan_and_save(
             ],
             stored=stored,
             point_rows=point_rows,
-            metamask_enabled=settings.human_points_mta_enabled,
-            points_snapshot=points_snapshot,
+            metamask_enabled=run.settings.human_points_mta_enabled,
+            points_snapshot=run.points_snapshot,
         )
     if claimed != len(plan.updates):
         raise _OwnershipConflict()
