@@ -120,13 +120,7 @@ class Transaction:
             if self._pending:
                 self._send_pending()
             return self._conn.run(sql, **params)  # type: ignore[no-any-return]
-        statement = self._prepared(sql)
-        self.round_trips += 1
-        if self._pending:
-            prefix = "; ".join(self._pending)
-            self._pending.clear()
-            return _run_pipelined(self._conn, prefix, [(statement, params)])[0]
-        return statement.run(**params)  # type: ignore[no-any-return]
+        return self._execute_together(((sql, params),))[0]
 
     def _prepared(self, sql: str) -> pg8000.native.PreparedStatement:
         """The statement, parsed and planned once per connection instead of every time; the
