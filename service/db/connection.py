@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -86,17 +86,27 @@ class Transaction:
 
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         self.statement_count += 1
-        if not telemetry.is_configured():
-            rows = self._execute(sql, params)
-            return rows if rows is not None else []
-        with _tracer.start_as_current_span(_span_name(sql), kind=trace.SpanKind.CLIENT) as span:
-            if span.is_recording():
-                span.set_attribute("db.system", "postgresql")
-                span.set_attribute("db.statement", sql)
-                if self._pending:
-                    span.set_attribute("db.preceded_by", "; ".join(self._pending))
+        with self._span(_span_name(sql), sql):
             rows = self._execute(sql, params)
         return rows if rows is not None else []
+
+    def _span(self, name: str, statement: str, count: int = 1) -> AbstractContextManager[None]:
+        """The client span of one round trip; nothing while tracing is not configured."""
+        if not telemetry.is_configured():
+            return nullcontext()
+        return self._recorded_span(name, statement, count)
+
+    @contextmanager
+    def _recorded_span(self, name: str, statement: str, count: int) -> Iterator[None]:
+        with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT) as span:
+            if span.is_recording():
+                span.set_attribute("db.system", "postgresql")
+                span.set_attribute("db.statement", statement)
+                if count != 1:
+                    span.set_attribute("db.statement_count", count)
+                if self._pending:
+                    span.set_attribute("db.preceded_by", "; ".join(self._pending))
+            yield
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
         return self._with_reopen(lambda: self._execute_now(sql, params))
@@ -154,15 +164,7 @@ class Transaction:
         ):
             return [self.run(sql, **params) for sql, params in statements]
         self.statement_count += len(statements)
-        if not telemetry.is_configured():
-            return self._with_reopen(lambda: self._execute_together(statements))
-        with _tracer.start_as_current_span("db.batch", kind=trace.SpanKind.CLIENT) as span:
-            if span.is_recording():
-                span.set_attribute("db.system", "postgresql")
-                span.set_attribute("db.statement", ";\n".join(sql for sql, _ in statements))
-                span.set_attribute("db.statement_count", len(statements))
-                if self._pending:
-                    span.set_attribute("db.preceded_by", "; ".join(self._pending))
+        with self._span("db.batch", ";\n".join(sql for sql, _ in statements), len(statements)):
             return self._with_reopen(lambda: self._execute_together(statements))
 
     def _execute_together(
