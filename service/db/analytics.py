@@ -28,26 +28,28 @@ class AnalyticsRow:
 
 
 def record(tx: Transaction, row: AnalyticsRow) -> None:
-    """Never fails the request: a broken analytics insert is logged and undone on its own."""
-    try:
-        with tx.savepoint():
-            tx.run(
-                "INSERT INTO account_accountapikeyanalytics (created_at, path, api_key_id,"
-                " base_path, error, headers, path_segments, payload, query_params, response,"
-                " response_skipped, status_code) VALUES (now(), :path, :api_key_id, NULL,"
-                " :error, CAST(:headers AS jsonb), CAST(:path_segments AS jsonb), NULL,"
-                " CAST(:query_params AS jsonb), CAST(:response AS jsonb), :response_skipped,"
-                " :status_code)",
-                path=row.path,
-                api_key_id=row.api_key_id,
-                error=row.error,
-                headers=dumps(row.headers),
-                path_segments=dumps(row.path_segments),
-                query_params=dumps(row.query_params),
-                # The reference stores the serialised response as a JSON *string* value.
-                response=None if row.response is None else dumps(row.response),
-                response_skipped=row.response_skipped,
-                status_code=row.status_code,
-            )
-    except DatabaseError:
-        log.exception("could not record API-key analytics", extra={"path": row.path})
+    """Never fails the request: the row travels with COMMIT (`Transaction.run_at_commit`), and
+    an insert the server refuses is logged and undone on its own while the rest commits."""
+
+    def failed(exc: DatabaseError) -> None:
+        log.error("could not record API-key analytics", exc_info=exc, extra={"path": row.path})
+
+    tx.run_at_commit(
+        "INSERT INTO account_accountapikeyanalytics (created_at, path, api_key_id,"
+        " base_path, error, headers, path_segments, payload, query_params, response,"
+        " response_skipped, status_code) VALUES (now(), :path, :api_key_id, NULL,"
+        " :error, CAST(:headers AS jsonb), CAST(:path_segments AS jsonb), NULL,"
+        " CAST(:query_params AS jsonb), CAST(:response AS jsonb), :response_skipped,"
+        " :status_code)",
+        failed,
+        path=row.path,
+        api_key_id=row.api_key_id,
+        error=row.error,
+        headers=dumps(row.headers),
+        path_segments=dumps(row.path_segments),
+        query_params=dumps(row.query_params),
+        # The reference stores the serialised response as a JSON *string* value.
+        response=None if row.response is None else dumps(row.response),
+        response_skipped=row.response_skipped,
+        status_code=row.status_code,
+    )

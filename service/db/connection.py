@@ -19,7 +19,7 @@ import pg8000.native
 from opentelemetry import trace
 from pg8000.converters import make_params
 from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
-from pg8000.core import SYNC_MSG, Context
+from pg8000.core import IDLE, IN_FAILED_TRANSACTION, NULL_BYTE, SYNC_MSG, Context
 from pg8000.core import _flush as pg8000_flush
 from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
@@ -75,8 +75,12 @@ class Transaction:
         # Commands not sent yet (START TRANSACTION, SAVEPOINTs): they travel with the next
         # statement.
         self._pending: list[str] = [_BEGIN] if reopen is not None else []
+        # Writes that travel with COMMIT (`run_at_commit`): SQL, parameters, failure callback.
+        self._at_commit: list[tuple[str, dict[str, Any], Callable[[DatabaseError], None]]] = []
         self.statement_count = 0
         self.round_trips = 0
+        # Whether COMMIT took a round trip of its own (None until `commit`).
+        self.committed_alone: bool | None = None
 
     @property
     def began(self) -> bool:
@@ -90,14 +94,18 @@ class Transaction:
             rows = self._execute(sql, params)
         return rows if rows is not None else []
 
-    def _span(self, name: str, statement: str, count: int = 1) -> AbstractContextManager[None]:
+    def _span(
+        self, name: str, statement: str, count: int = 1, followed_by: str | None = None
+    ) -> AbstractContextManager[None]:
         """The client span of one round trip; nothing while tracing is not configured."""
         if not telemetry.is_configured():
             return nullcontext()
-        return self._recorded_span(name, statement, count)
+        return self._recorded_span(name, statement, count, followed_by)
 
     @contextmanager
-    def _recorded_span(self, name: str, statement: str, count: int) -> Iterator[None]:
+    def _recorded_span(
+        self, name: str, statement: str, count: int, followed_by: str | None
+    ) -> Iterator[None]:
         with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT) as span:
             if span.is_recording():
                 span.set_attribute("db.system", "postgresql")
@@ -106,6 +114,8 @@ class Transaction:
                     span.set_attribute("db.statement_count", count)
                 if self._pending:
                     span.set_attribute("db.preceded_by", "; ".join(self._pending))
+                if followed_by:
+                    span.set_attribute("db.followed_by", followed_by)
             yield
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[list[Any]] | None:
@@ -175,6 +185,71 @@ class Transaction:
         prefix = "; ".join(self._pending)
         self._pending.clear()
         return _run_pipelined(self._conn, prefix, prepared)
+
+    def run_at_commit(
+        self, sql: str, on_failure: Callable[[DatabaseError], None], **params: Any
+    ) -> None:
+        """Queues a write that must never cost the transaction the rest of its work (a usage
+        record): it is sent with COMMIT, in the same round trip, after a savepoint of its own.
+
+        If it fails, the server skips the COMMIT sent after it; the write alone is then undone,
+        `on_failure` is told why, and the transaction commits without it, one round trip later.
+        A transaction that rolls back never sends it. Its rows are not read.
+        """
+        self.statement_count += 2  # its SAVEPOINT and itself
+        self._at_commit.append((sql, params, on_failure))
+
+    def commit(self) -> None:
+        """COMMIT, carrying the writes queued with `run_at_commit`. Raises what COMMIT raises
+        (a refused deferred constraint, a lost link); a queued write's failure is not raised."""
+        queued, self._at_commit = self._at_commit, []
+        if self._conn._transaction_status == IN_FAILED_TRANSACTION:
+            # A statement failed and nothing rolled back to a savepoint: COMMIT can only roll
+            # back, which the driver reports as a failure; the queued writes could not run.
+            queued = []
+        if not queued:
+            if self.began:  # otherwise nothing was sent, and there is nothing to commit
+                self.committed_alone = True
+                self._conn.run("COMMIT")
+            return
+        self.committed_alone = False
+        self._savepoints += 1
+        savepoint = f"sp_{self._savepoints}"
+        self._pending.append(f"SAVEPOINT {savepoint}")
+        name = _span_name(queued[0][0]) if len(queued) == 1 else "db.batch"
+        statement = ";\n".join(sql for sql, _, _ in queued)
+        with self._span(name, statement, len(queued), followed_by="COMMIT"):
+            failure = self._with_reopen(lambda: self._commit_with(queued))
+        if failure is None:
+            return
+        for _sql, _params, on_failure in queued:
+            on_failure(failure)
+        try:
+            self._conn.execute_simple(f"ROLLBACK TO {savepoint}; COMMIT")
+        except DatabaseError:
+            if self._conn._transaction_status != IDLE:
+                # Still open (the ROLLBACK TO failed): nothing of it may be left to the next
+                # request's transaction.
+                with suppress(Exception):
+                    self._conn.run("ROLLBACK")
+            raise
+
+    def _commit_with(
+        self, queued: list[tuple[str, dict[str, Any], Callable[[DatabaseError], None]]]
+    ) -> DatabaseError | None:
+        """The queued writes and COMMIT in one round trip; the queued writes' error if one of
+        them failed (the transaction is then still open, failed, at their savepoint)."""
+        prepared = [(self._prepared(sql), params) for sql, params, _ in queued]
+        self.round_trips += 1
+        prefix = "; ".join(self._pending)
+        self._pending.clear()
+        try:
+            _run_then_commit(self._conn, prefix, prepared)
+        except DatabaseError as exc:
+            if self._conn._transaction_status == IN_FAILED_TRANSACTION:
+                return exc
+            raise
+        return None
 
     def one(self, sql: str, **params: Any) -> list[Any] | None:
         rows = self.run(sql, **params)
@@ -262,6 +337,37 @@ def _run_pipelined(
     if first_error is not None:
         raise first_error
     return [context.rows for context in contexts[1 if prefix else 0 :]]
+
+
+def _run_then_commit(
+    conn: pg8000.native.Connection,
+    prefix: str,
+    statements: list[tuple[pg8000.native.PreparedStatement, dict[str, Any]]],
+) -> None:
+    """Sends `prefix` (as `_run_pipelined` does), the prepared statements and COMMIT in one
+    write, under a single Sync: after an error the server discards every message up to the Sync,
+    COMMIT included, and an explicit transaction stays open in the failed state. Raises the first
+    error; the statements' rows are not read."""
+    if prefix:
+        conn.send_QUERY(prefix)
+    for statement, params in statements:
+        values = make_params(conn.py_types, statement.make_vals(params))
+        conn.send_BIND(statement.name_bin, values)
+        conn.send_EXECUTE()
+    conn.send_PARSE(NULL_BYTE, "COMMIT")
+    conn.send_BIND(NULL_BYTE, ())
+    conn.send_EXECUTE()
+    pg8000_write(conn._sock, SYNC_MSG)
+    pg8000_flush(conn._sock)
+    contexts = [Context(prefix), Context("COMMIT")] if prefix else [Context("COMMIT")]
+    first_error: Exception | None = None
+    for context in contexts:
+        try:
+            conn.handle_messages(context)
+        except DatabaseError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
 
 
 def open_connection(
@@ -361,10 +467,8 @@ class Database:
                 raise DatabaseUnavailable() from exc
             raise
         else:
-            if not tx.began:
-                return  # nothing was sent
             try:
-                self._local.conn.run("COMMIT")
+                tx.commit()
             except (InterfaceError, OSError) as exc:
                 self._discard()
                 raise DatabaseUnavailable() from exc

@@ -1,8 +1,8 @@
 """SQL statements per v2 score request: at most 9, whatever the stamp count, with every write on
 (analytics, Human Points awards and reporting), for a first scoring and for a rescoring; and the
 SAVEPOINTs travel with the statement after them, and the key, the passport upsert and the stamp
-read travel together, so five fewer round trips than statements (BEGIN travels with the first,
-COMMIT is one more)."""
+read travel together, so five fewer round trips than statements; BEGIN travels with the first
+and COMMIT with the last (the analytics row), so that is every round trip of the request."""
 
 from __future__ import annotations
 
@@ -29,13 +29,14 @@ class CountingDatabase(Database):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.database)
-        self.counts: list[tuple[int, int]] = []  # (statements, round trips) per transaction
+        # (statements, round trips, whether COMMIT went alone) per transaction
+        self.counts: list[tuple[int, int, bool | None]] = []
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         with super().transaction() as tx:
             yield tx
-        self.counts.append((tx.statement_count, tx.round_trips))
+        self.counts.append((tx.statement_count, tx.round_trips, tx.committed_alone))
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def world(
 
 def _statements_of_one_request(
     world: sc.Scenario, db: CountingDatabase, address: str, query: str | None
-) -> tuple[int, int]:
+) -> tuple[int, int, bool | None]:
     db.counts.clear()
     result = world.score(address, query=query)
     assert result.status_code == 200
@@ -91,7 +92,7 @@ def test_a_v2_score_request_runs_at_most_9_statements_whatever_the_stamp_count(
     # The connection's first request also prepares each statement once (a round trip each).
     world.cache(sc.stamp(PROVIDERS[0], address=sc.OTHER_ADDRESS), address=sc.OTHER_ADDRESS)
     _statements_of_one_request(world, counting_db, sc.OTHER_ADDRESS, query)
-    counts: dict[tuple[int, str], tuple[int, int]] = {}
+    counts: dict[tuple[int, str], tuple[int, int, bool | None]] = {}
     for index, stamp_count in enumerate((1, 3, 12)):
         address = "0x" + f"{index + 1:02x}" * 20
         for provider in PROVIDERS[:stamp_count]:
@@ -104,9 +105,10 @@ def test_a_v2_score_request_runs_at_most_9_statements_whatever_the_stamp_count(
         )
 
     assert len(set(counts.values())) == 1, counts
-    statements, round_trips = next(iter(counts.values()))
+    statements, round_trips, committed_alone = next(iter(counts.values()))
     assert statements <= MAX_STATEMENTS, counts
     assert round_trips == statements - SAVEPOINTS - TRAVELLING_TOGETHER, counts
+    assert committed_alone is False, counts
     # Points were awarded and the analytics rows written by those very requests.
     assert world.conn.run("SELECT count(*) FROM registry_humanpoints")[0][0] > 0
     assert world.conn.run("SELECT count(*) FROM account_accountapikeyanalytics")[0][0] == 7

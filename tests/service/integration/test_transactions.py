@@ -280,3 +280,125 @@ def test_statements_run_together_first_start_again_on_a_new_connection_after_a_d
 
     assert counted == [[1]]
     assert list_names(clean_db) == {"before", "after"}
+
+
+# --- writes that travel with COMMIT ------------------------------------------------------------
+
+INSERT_LIST_QUIETLY = "INSERT INTO account_addresslist (name) VALUES (:name)"
+# account_addresslist.name is a varchar(100): a longer name is refused by the INSERT itself.
+TOO_LONG = "x" * 101
+
+
+def _commit_writes(
+    db: Database, *, queued: str, failures: list[DatabaseError] | None = None
+) -> Transaction:
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name=f"the work before {queued[:20]}")
+        on_failure = failures.append if failures is not None else pytest.fail
+        tx.run_at_commit(INSERT_LIST_QUIETLY, on_failure, name=queued)
+    return tx
+
+
+def test_a_write_queued_for_commit_travels_with_commit_in_one_round_trip(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    _commit_writes(db, queued="warm-up")  # prepares both statements on this connection
+
+    tx = _commit_writes(db, queued="usage")
+
+    # BEGIN with the first insert; the savepoint, the queued insert and COMMIT in the second.
+    assert (tx.round_trips, tx.committed_alone, tx.statement_count) == (2, False, 3)
+    assert list_names(clean_db) == {
+        "the work before warm-up",
+        "warm-up",
+        "the work before usage",
+        "usage",
+    }
+
+
+def test_a_transaction_without_queued_writes_commits_alone(db: Database) -> None:
+    with db.transaction() as tx:
+        tx.run(INSERT_LIST, name="alone")
+
+    assert tx.committed_alone is True
+
+
+def test_a_queued_write_that_fails_is_undone_alone_and_the_rest_commits(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    failures: list[DatabaseError] = []
+
+    tx = _commit_writes(db, queued=TOO_LONG, failures=failures)
+
+    [failure] = failures
+    assert failure.args[0]["C"] == "22001"  # string_data_right_truncation
+    assert list_names(clean_db) == {f"the work before {TOO_LONG[:20]}"}
+    # The connection is back to idle: the next transaction runs normally.
+    with db.transaction() as after:
+        assert after.scalar("SELECT 1") == 1
+    assert tx.committed_alone is False
+
+
+def test_a_transaction_that_rolls_back_never_sends_its_queued_writes(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    failures: list[DatabaseError] = []
+    with pytest.raises(Boom), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="the work")
+        tx.run_at_commit(INSERT_LIST_QUIETLY, failures.append, name="queued")
+        raise Boom
+
+    assert list_names(clean_db) == set()
+    assert failures == []
+
+
+def test_a_commit_refused_by_a_deferred_foreign_key_with_a_queued_write_is_raised(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    failures: list[DatabaseError] = []
+    with pytest.raises(DatabaseError) as raised, db.transaction() as tx:
+        tx.run(INSERT_LIST, name="orphan-parent")
+        tx.run(
+            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
+            a="0xabc",
+            l=987_654,
+        )
+        tx.run_at_commit(INSERT_LIST_QUIETLY, failures.append, name="queued")
+
+    assert raised.value.args[0]["C"] == "23503"  # foreign_key_violation, at COMMIT
+    assert failures == []
+    assert list_names(clean_db) == set()
+    with db.transaction() as after:
+        assert after.scalar("SELECT 1") == 1
+
+
+def test_a_queued_write_as_the_first_statement_starts_again_on_a_new_connection_after_a_drop(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    # The queued insert is prepared on the first connection, so the next transaction sends
+    # START TRANSACTION, its savepoint, the insert and COMMIT in one write, into the dead socket.
+    with db.transaction() as tx:
+        first_backend = tx.scalar("SELECT pg_backend_pid()")
+        tx.run_at_commit(INSERT_LIST_QUIETLY, pytest.fail, name="before the drop")
+    assert clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=first_backend) == [[True]]
+
+    with db.transaction() as tx:
+        tx.run_at_commit(INSERT_LIST_QUIETLY, pytest.fail, name="after the drop")
+
+    assert list_names(clean_db) == {"before the drop", "after the drop"}
+
+
+def test_a_transaction_left_failed_drops_its_queued_writes_and_fails_at_commit_as_before(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    failures: list[DatabaseError] = []
+    with pytest.raises(DatabaseUnavailable), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="the work")
+        with pytest.raises(DatabaseError):
+            tx.run("SELECT 1 / CAST(:zero AS integer)", zero=0)
+        tx.run_at_commit(INSERT_LIST_QUIETLY, failures.append, name="queued")
+
+    assert list_names(clean_db) == set()
+    assert failures == []
+    with db.transaction() as after:
+        assert after.scalar("SELECT 1") == 1

@@ -613,6 +613,30 @@ def test_analytics_row_of_a_successful_request(
     assert row == snapshot
 
 
+def test_an_analytics_row_the_database_refuses_costs_the_request_nothing_else(
+    world: sc.Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.cache(sc.stamp("Google"))
+
+    # jsonb cannot hold U+0000: the analytics insert (its query_params) is refused, at COMMIT.
+    result = world.score(query="note=%00")
+
+    assert result.status_code == 200
+    assert result.json["error"] is None
+    assert _key_rows(world.conn) == []
+    [score] = rows(world.conn, "registry_score")
+    assert score["status"] == "DONE"
+    assert len(rows(world.conn, "registry_stamp")) == 1
+    [logged] = [r for r in caplog.records if r.name == "service.analytics"]
+    assert (logged.levelname, logged.getMessage()) == (
+        "ERROR",
+        "could not record API-key analytics",
+    )
+    # The connection is usable afterwards, and records the next request.
+    assert world.score().status_code == 200
+    assert len(_key_rows(world.conn)) == 1
+
+
 def test_analytics_off_writes_no_row(
     clean_db: pg8000.native.Connection, settings_env: dict[str, str], db: Database
 ) -> None:
