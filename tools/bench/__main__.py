@@ -29,6 +29,7 @@ from tools.bench import (
     cold_start,
     http_latency,
     in_process,
+    machine,
     micro,
     rate_limit,
     read_routes,
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> Results:
     load_start = os.getloadavg()
+    ticks_start = machine.cpu_ticks()
+    gauge_start = machine.cpu_gauge_ms()
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="scorer-bench-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -165,6 +168,8 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         counts = statements.measure(app, recorder)
         breakdown = stages.measure(app, recorder, requests=10)
         _progress("done; stopping what was started")
+    gauge_end = machine.cpu_gauge_ms()
+    ticks_end = machine.cpu_ticks()
 
     environment = Environment(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -187,6 +192,8 @@ def _run(workers: int, duration: float, latency_seconds: float, cores: int) -> R
         ),
         load_start=load_start,
         load_end=os.getloadavg(),
+        cpu_gauge_ms=(gauge_start, gauge_end),
+        steal_percent=machine.steal_percent(ticks_start, ticks_end),
         round_trip=round_trip,
         runtime_s=time.perf_counter() - _STARTED,
     )

@@ -40,8 +40,8 @@ STAGE_LABELS = {
     "scoring.human_points": "human points (awards)",
     "scoring.persist": "writes (one statement)",
     "scoring.points_report": "human points (report)",
-    "scoring.analytics": "analytics row",
-    OUTSIDE: "other (HTTP, BEGIN/COMMIT, JSON)",
+    "scoring.analytics": "analytics row (built; written with COMMIT)",
+    OUTSIDE: "other (HTTP, COMMIT with the analytics row, JSON)",
 }
 
 

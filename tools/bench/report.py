@@ -54,6 +54,8 @@ class Environment:
     load_end: tuple[float, float, float]
     round_trip: tuple[float, float]  # SELECT 1 p50 and p99 in ms, before the measurements
     runtime_s: float
+    cpu_gauge_ms: tuple[float, float]  # tools/bench/machine.py, at the start and the end
+    steal_percent: float | None  # of all CPU time during the run; None without /proc/stat
 
 
 @dataclass(frozen=True)
@@ -327,7 +329,8 @@ def console_table(results: Results) -> str:
     env = results.environment
     lines.append(
         f"\n{env.cpu}, {env.cores} cores; load average {_load(env.load_start)} at start, "
-        f"{_load(env.load_end)} at the end; {env.runtime_s:.0f} s in total"
+        f"{_load(env.load_end)} at the end; CPU gauge {env.cpu_gauge_ms[0]:.0f} / "
+        f"{env.cpu_gauge_ms[1]:.0f} ms at start / end; {env.runtime_s:.0f} s in total"
     )
     return "\n".join(lines)
 
@@ -362,6 +365,11 @@ def markdown(results: Results, charts: Sequence[tuple[str, str]] = ()) -> str:
         f"{_load(env.load_end)} at the end |",
         f"| PostgreSQL round trip (`SELECT 1` from the harness, p50 / p99) "
         f"| {ms(env.round_trip[0])} / {ms(env.round_trip[1])} |",
+        "| CPU speed gauge (a fixed Python loop, tools/bench/machine.py, best of 5; lower is "
+        "faster; the same commit's figures follow it) "
+        f"| {env.cpu_gauge_ms[0]:.0f} ms at start, {env.cpu_gauge_ms[1]:.0f} ms at the end |",
+        "| CPU time taken by the hypervisor (steal) during the run "
+        f"| {'not available' if env.steal_percent is None else f'{env.steal_percent:.1f} %'} |",
         f"| Python | {env.python} |",
         f"| PostgreSQL | {env.postgres}, {env.database} |",
         f"| server | `{env.server_command}` (gunicorn threaded workers) |",
@@ -773,7 +781,7 @@ def _details(results: Results) -> list[str]:
         "cross-checked against the per-statement spans: "
         + ("they agree." if counts.spans_agree else "they DISAGREE."),
         "",
-        "| stamps | first scoring | rescoring | rescoring round trips (+ COMMIT) |",
+        "| stamps | first scoring | rescoring | rescoring round trips, COMMIT included |",
         "| ---: | ---: | ---: | ---: |",
         *(
             f"| {stamps} | {counts.first[stamps]} | {counts.rescore[stamps]} "
@@ -782,7 +790,8 @@ def _details(results: Results) -> list[str]:
         ),
         "",
         "BEGIN and each SAVEPOINT travel in the round trip of the statement after them; the"
-        " API key's read, the passport upsert and the stamp read travel together (ADR-0046).",
+        " API key's read, the passport upsert and the stamp read travel together (ADR-0046);"
+        " the analytics row travels with COMMIT (ADR-0050).",
         "",
         "Constant in the stamp count: " + ("yes." if counts.constant else "NO."),
     ]

@@ -18,7 +18,7 @@ _SQL_PREFIX = "db."
 class StatementCounts:
     first: dict[int, int]  # stamps -> statements of the first scoring request
     rescore: dict[int, int]
-    rescore_round_trips: dict[int, int]  # BEGIN and COMMIT not included
+    rescore_round_trips: dict[int, int]  # every exchange, COMMIT's included
     transactions: int  # per request
     spans_agree: bool  # the commands the spans name add up to statement_count, every request
     growing: tuple[str, ...]  # SQL run more often with more stamps
