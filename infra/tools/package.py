@@ -3,7 +3,9 @@
     python -m infra.tools.package [--output .lambda-bundle]
 
 Exit status 1 when a check fails: handler module missing, an extension or wheel built for
-another platform or Python, or the unzipped size over Lambda's limit.
+another platform or Python, a module of the service without byte code in a compiled bundle, or
+the unzipped size over Lambda's limit. A CPython 3.12 (``$LAMBDA_PYTHON``, or ``python3.12`` on
+the PATH) compiles the bundle; without one it ships without byte code, and says so.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         f"bundle: {report.files} files, {report.size_mb:.1f} MB unzipped "
         f"(Lambda limit {limit_mb:.1f} MB, layers included)"
     )
+    print(report.byte_code_note)
     if report.problems:
         print("make package: the bundle is not fit to deploy:", file=sys.stderr)
         for problem in report.problems:

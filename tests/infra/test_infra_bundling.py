@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 from infra import bundling
-from infra.bundling import check_bundle, pip_install_command
+from infra.bundling import BundleError, check_bundle, pip_install_command
 
 AARCH64 = 183
 X86_64 = 62
@@ -90,3 +92,114 @@ def test_pip_asks_for_binary_aarch64_wheels_of_python_312(tmp_path: Path) -> Non
     assert "--platform manylinux2014_aarch64" in joined
     assert "--implementation cp --python-version 3.12 --only-binary=:all:" in joined
     assert f"--target {tmp_path / 'out'} -r {tmp_path / 'requirements.txt'}" in joined
+
+
+# --- byte code ---------------------------------------------------------------------------------
+
+RUNTIME_PYC = "cpython-312.pyc"
+
+
+def runtime_byte_code(module: Path) -> Path:
+    """Where the runtime's interpreter looks for a module's byte code."""
+    cache = module.parent / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    return cache / f"{module.stem}.{RUNTIME_PYC}"
+
+
+def test_a_bundle_without_byte_code_passes_and_says_every_cold_start_compiles_it(
+    bundle: Path,
+) -> None:
+    report = check_bundle(bundle)
+
+    assert report.problems == []
+    assert (report.modules, report.compiled_modules) == (1, 0)
+    assert "0 of 1 modules; every Lambda cold start compiles the rest" in report.byte_code_note
+    assert "LAMBDA_PYTHON" in report.byte_code_note
+
+
+def test_a_compiled_bundle_counts_its_modules_with_the_runtimes_byte_code(bundle: Path) -> None:
+    runtime_byte_code(bundle / "service" / "lambda_handler.py").write_bytes(b"")
+    (bundle / "falcon" / "app.py").write_text("")
+    runtime_byte_code(bundle / "falcon" / "app.py").write_bytes(b"")
+
+    report = check_bundle(bundle)
+
+    assert report.problems == []
+    assert report.byte_code_note == "byte code for CPython 3.12: all 2 modules"
+
+
+def test_a_service_module_left_without_byte_code_in_a_compiled_bundle_is_reported(
+    bundle: Path,
+) -> None:
+    (bundle / "falcon" / "app.py").write_text("")
+    runtime_byte_code(bundle / "falcon" / "app.py").write_bytes(b"")
+
+    (problem,) = check_bundle(bundle).problems
+
+    assert problem.endswith(
+        "service/lambda_handler.py: no byte code for CPython 3.12 (it does not compile there)"
+    )
+
+
+def test_compile_bundle_writes_byte_code_never_checked_against_its_source(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("VALUE = 1\n")
+    (tmp_path / "pkg" / "broken.py").write_text("def (:\n")  # never imported: tolerated
+
+    bundling.compile_bundle(tmp_path, sys.executable)
+
+    tag = sys.implementation.cache_tag
+    header = (tmp_path / "pkg" / "__pycache__" / f"mod.{tag}.pyc").read_bytes()[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    # PEP 552 flags: hash-based (bit 0), source not checked (bit 1 clear).
+    assert int.from_bytes(header[4:8], "little") == 0b01
+    assert not (tmp_path / "pkg" / "__pycache__" / f"broken.{tag}.pyc").exists()
+
+
+def fake_python(directory: Path, prints: str) -> Path:
+    """A `python3.12` on the PATH that answers the version probe with `prints`."""
+    directory.mkdir()
+    script = directory / "python3.12"
+    script.write_text(f"#!/bin/sh\necho '{prints}'\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_lambda_python_naming_another_python_version_stops_the_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LAMBDA_PYTHON", str(fake_python(tmp_path / "bin", "CPython 3.11")))
+
+    with pytest.raises(BundleError, match=r"is CPython 3\.11; the runtime is CPython 3\.12"):
+        bundling.runtime_python()
+
+
+def test_lambda_python_that_does_not_run_stops_the_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LAMBDA_PYTHON", str(tmp_path / "no-such-python"))
+
+    with pytest.raises(BundleError, match="does not run"):
+        bundling.runtime_python()
+
+
+def test_python312_on_the_path_is_the_compiler_when_it_is_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    script = fake_python(tmp_path / "bin", "CPython 3.12")
+    monkeypatch.delenv("LAMBDA_PYTHON", raising=False)
+    monkeypatch.setenv("PATH", str(script.parent))
+
+    assert bundling.runtime_python() == str(script)
+
+
+@pytest.mark.parametrize("prints", ["CPython 3.11", "PyPy 3.12", ""])
+def test_a_python312_on_the_path_that_is_not_one_is_passed_over(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, prints: str
+) -> None:
+    # A version manager's shim can be on the PATH without the version behind it.
+    script = fake_python(tmp_path / "bin", prints)
+    monkeypatch.delenv("LAMBDA_PYTHON", raising=False)
+    monkeypatch.setenv("PATH", str(script.parent))
+
+    assert bundling.runtime_python() is None
