@@ -193,7 +193,7 @@ class Transaction:
         record): it is sent with COMMIT, in the same round trip, after a savepoint of its own.
 
         If it fails, the server skips the COMMIT sent after it; the write alone is then undone,
-        `on_failure` is told why, and the transaction commits without it, one round trip later.
+        the transaction commits without it, one round trip later, and `on_failure` is told why.
         A transaction that rolls back never sends it. Its rows are not read.
         """
         self.statement_count += 2  # its SAVEPOINT and itself
@@ -222,8 +222,6 @@ class Transaction:
             failure = self._with_reopen(lambda: self._commit_with(queued))
         if failure is None:
             return
-        for _sql, _params, on_failure in queued:
-            on_failure(failure)
         try:
             self._conn.execute_simple(f"ROLLBACK TO {savepoint}; COMMIT")
         except DatabaseError:
@@ -233,6 +231,9 @@ class Transaction:
                 with suppress(Exception):
                     self._conn.run("ROLLBACK")
             raise
+        # Told once the transaction is over, so that nothing they do can leave it open.
+        for _sql, _params, on_failure in queued:
+            on_failure(failure)
 
     def _commit_with(
         self, queued: list[tuple[str, dict[str, Any], Callable[[DatabaseError], None]]]

@@ -402,3 +402,18 @@ def test_a_transaction_left_failed_drops_its_queued_writes_and_fails_at_commit_a
     assert failures == []
     with db.transaction() as after:
         assert after.scalar("SELECT 1") == 1
+
+
+def test_a_failure_callback_that_raises_finds_the_rest_committed_and_the_connection_idle(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    def raises(exc: DatabaseError) -> None:
+        raise Boom
+
+    with pytest.raises(Boom), db.transaction() as tx:
+        tx.run(INSERT_LIST, name="the work")
+        tx.run_at_commit(INSERT_LIST_QUIETLY, raises, name=TOO_LONG)
+
+    assert list_names(clean_db) == {"the work"}
+    with db.transaction() as after:
+        assert after.scalar("SELECT 1") == 1
