@@ -84,13 +84,17 @@ class CountingDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with super().transaction() as tx:
-            try:
+        # Counted once the transaction is over: COMMIT carries the analytics row (ADR-0050).
+        opened: Transaction | None = None
+        try:
+            with super().transaction() as tx:
+                opened = tx
                 yield tx
-            finally:
-                self.counts.append(tx.statement_count)
+        finally:
+            if opened is not None:
+                self.counts.append(opened.statement_count)
                 # Every exchange the request waited for: COMMIT too when it went alone.
-                self.round_trips.append(tx.round_trips + bool(tx.committed_alone))
+                self.round_trips.append(opened.round_trips + bool(opened.committed_alone))
 
 
 class InProcessApp:
