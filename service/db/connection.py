@@ -46,6 +46,8 @@ _BEGIN = "START TRANSACTION"
 _T = TypeVar("_T")
 
 Statements = dict[str, pg8000.native.PreparedStatement]
+# A write queued with `Transaction.run_at_commit`: SQL, parameters, failure callback.
+_Queued = tuple[str, dict[str, Any], Callable[[DatabaseError], None]]
 
 
 class Transaction:
@@ -75,8 +77,8 @@ class Transaction:
         # Commands not sent yet (START TRANSACTION, SAVEPOINTs): they travel with the next
         # statement.
         self._pending: list[str] = [_BEGIN] if reopen is not None else []
-        # Writes that travel with COMMIT (`run_at_commit`): SQL, parameters, failure callback.
-        self._at_commit: list[tuple[str, dict[str, Any], Callable[[DatabaseError], None]]] = []
+        # Writes that travel with COMMIT (`run_at_commit`).
+        self._at_commit: list[_Queued] = []
         self.statement_count = 0
         self.round_trips = 0
         # Whether COMMIT took a round trip of its own (None until `commit`).
@@ -196,7 +198,7 @@ class Transaction:
         the transaction commits without it, one round trip later, and `on_failure` is told why.
         A transaction that rolls back never sends it. Its rows are not read.
         """
-        self.statement_count += 2  # its SAVEPOINT and itself
+        self.statement_count += 1  # its SAVEPOINT is counted when `commit` sets it
         self._at_commit.append((sql, params, on_failure))
 
     def commit(self) -> None:
@@ -213,9 +215,7 @@ class Transaction:
                 self._conn.run("COMMIT")
             return
         self.committed_alone = False
-        self._savepoints += 1
-        savepoint = f"sp_{self._savepoints}"
-        self._pending.append(f"SAVEPOINT {savepoint}")
+        mark = self.mark()
         name = _span_name(queued[0][0]) if len(queued) == 1 else "db.batch"
         statement = ";\n".join(sql for sql, _, _ in queued)
         with self._span(name, statement, len(queued), followed_by="COMMIT"):
@@ -223,7 +223,7 @@ class Transaction:
         if failure is None:
             return
         try:
-            self._conn.execute_simple(f"ROLLBACK TO {savepoint}; COMMIT")
+            self._conn.execute_simple(f"ROLLBACK TO {mark}; COMMIT")
         except DatabaseError:
             if self._conn._transaction_status != IDLE:
                 # Still open (the ROLLBACK TO failed): nothing of it may be left to the next
@@ -235,9 +235,7 @@ class Transaction:
         for _sql, _params, on_failure in queued:
             on_failure(failure)
 
-    def _commit_with(
-        self, queued: list[tuple[str, dict[str, Any], Callable[[DatabaseError], None]]]
-    ) -> DatabaseError | None:
+    def _commit_with(self, queued: list[_Queued]) -> DatabaseError | None:
         """The queued writes and COMMIT in one round trip; the queued writes' error if one of
         them failed (the transaction is then still open, failed, at their savepoint)."""
         prepared = [(self._prepared(sql), params) for sql, params, _ in queued]
@@ -319,24 +317,13 @@ def _run_pipelined(
         conn.send_QUERY(prefix)
     contexts = [Context(prefix)] if prefix else []
     for statement, params in statements:
-        values = make_params(conn.py_types, statement.make_vals(params))
-        conn.send_BIND(statement.name_bin, values)
-        conn.send_EXECUTE()
+        _send_execution(conn, statement, params)
         pg8000_write(conn._sock, SYNC_MSG)
         contexts.append(
             Context(statement.statement, columns=statement.cols, input_funcs=statement.input_funcs)
         )
     pg8000_flush(conn._sock)
-    # Every answer is read to the end before anything is raised, so the connection stays in
-    # step with the server; the first error is the one that explains the others.
-    first_error: Exception | None = None
-    for context in contexts:
-        try:
-            conn.handle_messages(context)
-        except DatabaseError as exc:
-            first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
+    _read_answers(conn, contexts)
     return [context.rows for context in contexts[1 if prefix else 0 :]]
 
 
@@ -352,15 +339,29 @@ def _run_then_commit(
     if prefix:
         conn.send_QUERY(prefix)
     for statement, params in statements:
-        values = make_params(conn.py_types, statement.make_vals(params))
-        conn.send_BIND(statement.name_bin, values)
-        conn.send_EXECUTE()
+        _send_execution(conn, statement, params)
     conn.send_PARSE(NULL_BYTE, "COMMIT")
     conn.send_BIND(NULL_BYTE, ())
     conn.send_EXECUTE()
     pg8000_write(conn._sock, SYNC_MSG)
     pg8000_flush(conn._sock)
-    contexts = [Context(prefix), Context("COMMIT")] if prefix else [Context("COMMIT")]
+    _read_answers(conn, [Context(prefix), Context("COMMIT")] if prefix else [Context("COMMIT")])
+
+
+def _send_execution(
+    conn: pg8000.native.Connection,
+    statement: pg8000.native.PreparedStatement,
+    params: dict[str, Any],
+) -> None:
+    """Bind and Execute of a prepared statement, as its `run` sends them, without the Sync."""
+    values = make_params(conn.py_types, statement.make_vals(params))
+    conn.send_BIND(statement.name_bin, values)
+    conn.send_EXECUTE()
+
+
+def _read_answers(conn: pg8000.native.Connection, contexts: list[Context]) -> None:
+    """Reads every answer to the end before anything is raised, so the connection stays in step
+    with the server; raises the first error, the one that explains the others."""
     first_error: Exception | None = None
     for context in contexts:
         try:
