@@ -26,6 +26,20 @@ def list_names(admin_conn: pg8000.native.Connection) -> set[str]:
     return {row[0] for row in admin_conn.run("SELECT name FROM account_addresslist")}
 
 
+def insert_member_of_a_missing_list(tx: Transaction) -> None:
+    """A row whose deferred foreign key fails only at COMMIT."""
+    tx.run(
+        "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
+        a="0xabc",
+        l=987_654,
+    )
+
+
+def assert_the_next_transaction_works(db: Database) -> None:
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT 1") == 1
+
+
 def closed_port_url() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,25 +73,16 @@ def test_a_commit_refused_by_a_deferred_foreign_key_leaves_no_rows(
 ) -> None:
     with pytest.raises(DatabaseError), db.transaction() as tx:
         tx.run(INSERT_LIST, name="orphan-parent")
-        tx.run(
-            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
-            a="0xabc",
-            l=987_654,
-        )
+        insert_member_of_a_missing_list(tx)
 
     assert list_names(clean_db) == set()
 
 
 def test_the_next_transaction_works_after_a_refused_commit(db: Database) -> None:
     with pytest.raises(DatabaseError), db.transaction() as tx:
-        tx.run(
-            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
-            a="0xabc",
-            l=987_654,
-        )
+        insert_member_of_a_missing_list(tx)
 
-    with db.transaction() as tx:
-        assert tx.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
 
 
 def test_a_statement_error_inside_a_savepoint_rolls_back_only_to_the_savepoint(
@@ -165,8 +170,7 @@ def test_the_next_transaction_works_after_a_connection_lost_midway(
         clean_db.run("SELECT pg_terminate_backend(:pid, 5000)", pid=backend)
         tx.run("SELECT 1")
 
-    with db.transaction() as tx:
-        assert tx.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
 
 
 def test_an_unreachable_database_raises_database_unavailable() -> None:
@@ -260,8 +264,7 @@ def test_the_first_failure_of_statements_run_together_is_raised_and_nothing_is_k
 
     assert raised.value.args[0]["C"] == "22012"  # division_by_zero, not "transaction aborted"
     assert list_names(clean_db) == set()
-    with db.transaction() as tx:
-        assert tx.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
 
 
 def test_statements_run_together_first_start_again_on_a_new_connection_after_a_drop(
@@ -334,8 +337,7 @@ def test_a_queued_write_that_fails_is_undone_alone_and_the_rest_commits(
     assert failure.args[0]["C"] == "22001"  # string_data_right_truncation
     assert list_names(clean_db) == {f"the work before {TOO_LONG[:20]}"}
     # The connection is back to idle: the next transaction runs normally.
-    with db.transaction() as after:
-        assert after.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
     assert tx.committed_alone is False
 
 
@@ -358,18 +360,13 @@ def test_a_commit_refused_by_a_deferred_foreign_key_with_a_queued_write_is_raise
     failures: list[DatabaseError] = []
     with pytest.raises(DatabaseError) as raised, db.transaction() as tx:
         tx.run(INSERT_LIST, name="orphan-parent")
-        tx.run(
-            "INSERT INTO account_addresslistmember (address, list_id) VALUES (:a, :l)",
-            a="0xabc",
-            l=987_654,
-        )
+        insert_member_of_a_missing_list(tx)
         tx.run_at_commit(INSERT_LIST_QUIETLY, failures.append, name="queued")
 
     assert raised.value.args[0]["C"] == "23503"  # foreign_key_violation, at COMMIT
     assert failures == []
     assert list_names(clean_db) == set()
-    with db.transaction() as after:
-        assert after.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
 
 
 def test_a_queued_write_as_the_first_statement_starts_again_on_a_new_connection_after_a_drop(
@@ -400,8 +397,7 @@ def test_a_transaction_left_failed_drops_its_queued_writes_and_fails_at_commit_a
 
     assert list_names(clean_db) == set()
     assert failures == []
-    with db.transaction() as after:
-        assert after.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
 
 
 def test_a_failure_callback_that_raises_finds_the_rest_committed_and_the_connection_idle(
@@ -415,5 +411,4 @@ def test_a_failure_callback_that_raises_finds_the_rest_committed_and_the_connect
         tx.run_at_commit(INSERT_LIST_QUIETLY, raises, name=TOO_LONG)
 
     assert list_names(clean_db) == {"the work"}
-    with db.transaction() as after:
-        assert after.scalar("SELECT 1") == 1
+    assert_the_next_transaction_works(db)
