@@ -222,13 +222,17 @@ def check_bundle(bundle_dir: Path) -> BundleReport:
     if not (bundle_dir / HANDLER_MODULE).is_file():
         problems.append(f"handler module {HANDLER_MODULE} is missing (handler {HANDLER})")
     modules = compiled = 0
+    service_without_byte_code: list[Path] = []
     for path in _files(bundle_dir):
         count += 1
         size += path.stat().st_size
         relative = path.relative_to(bundle_dir)
         if path.suffix == ".py":
             modules += 1
-            compiled += _has_runtime_byte_code(path)
+            if _has_runtime_byte_code(path):
+                compiled += 1
+            elif relative.parts[0] == "service":
+                service_without_byte_code.append(relative)
         if _is_extension(path):
             problems.extend(_extension_problems(path, relative))
         elif path.name == "WHEEL" and path.parent.name.endswith(".dist-info"):
@@ -236,8 +240,7 @@ def check_bundle(bundle_dir: Path) -> BundleReport:
     if compiled:
         problems.extend(
             f"{module}: no byte code for CPython {PYTHON_VERSION} (it does not compile there)"
-            for module in sorted((bundle_dir / "service").rglob("*.py"))
-            if not _has_runtime_byte_code(module)
+            for module in service_without_byte_code
         )
     if size >= UNZIPPED_LIMIT_BYTES:
         problems.append(
