@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pg8000.native
@@ -64,6 +66,8 @@ class EphemeralCluster:
     root_dir: Path
     dbname: str = "scorer"
     port: int | None = None
+    # More server settings (name → value), given as `-c` options at start.
+    server_settings: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root_dir = Path(self.root_dir).resolve()
@@ -133,6 +137,8 @@ class EphemeralCluster:
         options = (
             f"-p {self.port} -k {self.root_dir} -c listen_addresses=127.0.0.1 {_FAST_SETTINGS}"
         )
+        for name, value in self.server_settings.items():
+            options += f" -c {shlex.quote(f'{name}={value}')}"  # pg_ctl hands -o to a shell
         self._run(
             "pg_ctl",
             "-D",
@@ -146,6 +152,13 @@ class EphemeralCluster:
         )
         self._ensure_database()
         return self.url
+
+    def hand_over(self, *paths: Path) -> None:
+        """Makes files the server reads (a private key, say) its user's own."""
+        if self._run_as:
+            entry = pwd.getpwnam(self._run_as)
+            for path in paths:
+                os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
