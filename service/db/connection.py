@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
+from ssl import SSLContext
 from typing import Any, TypeVar
 
 import pg8000.native
@@ -43,6 +44,8 @@ _UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "40001", "40P01", "53", "55P03", "57", "
 # Transaction control is sent as it is; everything else is prepared once per connection.
 _UNPREPARED_PREFIXES = ("SAVEPOINT", "RELEASE", "ROLLBACK", "START", "COMMIT")
 _BEGIN = "START TRANSACTION"
+# What pg8000 raises when it was given an SSL context and the server answers that it has no TLS.
+_NO_TLS_OFFERED = "Server refuses SSL"
 _T = TypeVar("_T")
 
 Statements = dict[str, pg8000.native.PreparedStatement]
@@ -376,16 +379,27 @@ def open_connection(
     target: DatabaseTarget, *, database: str | None = None, **options: Any
 ) -> pg8000.native.Connection:
     """A pg8000 connection to a DATABASE_URL's server (or another database on it)."""
-    return pg8000.native.Connection(
-        user=target.user,
-        host=target.host,
-        port=target.port,
-        database=database or target.database,
-        password=target.password,
-        unix_sock=target.unix_sock,
-        ssl_context=target.ssl_context(),
-        **options,
-    )
+
+    def connect(ssl_context: SSLContext | bool) -> pg8000.native.Connection:
+        return pg8000.native.Connection(
+            user=target.user,
+            host=target.host,
+            port=target.port,
+            database=database or target.database,
+            password=target.password,
+            unix_sock=target.unix_sock,
+            ssl_context=ssl_context,
+            **options,
+        )
+
+    try:
+        return connect(target.ssl_context())
+    except InterfaceError as exc:
+        # Given a context, pg8000 closes the socket of a server that offers no TLS; `allow` and
+        # `prefer` then speak plain text to it, as libpq does.
+        if target.plaintext_fallback and exc.args == (_NO_TLS_OFFERED,):
+            return connect(False)
+        raise
 
 
 class Database:

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from ssl import CERT_NONE, SSLContext, create_default_context
+from ssl import CERT_NONE, PROTOCOL_TLS_CLIENT, SSLContext, create_default_context
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 # django-environ's truthy spellings; anything else (including unset) is False.
@@ -20,6 +20,7 @@ _TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1"})
 # libpq's sslmode values; the last three refuse an unencrypted connection.
 _SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 _SSL_REQUIRED_MODES = frozenset({"require", "verify-ca", "verify-full"})
+_SSL_OPTIONAL_MODES = frozenset({"allow", "prefer"})
 
 # The reference's default trust list (api/scorer/settings/base.py).
 DEFAULT_TRUSTED_IAM_ISSUERS = (
@@ -47,26 +48,40 @@ class DatabaseTarget:
     sslmode: str = "prefer"
     sslrootcert: str | None = None
 
-    def ssl_context(self) -> SSLContext | bool | None:
+    def ssl_context(self) -> SSLContext | bool:
         """The `ssl_context` argument for pg8000 that gives libpq's meaning of `sslmode`.
 
         `require` encrypts without checking the certificate (RDS certificates do not chain to
-        the system trust store); only `verify-ca` and `verify-full` check it.
+        the system trust store); only `verify-ca` and `verify-full` check it. `allow` and
+        `prefer` encrypt without checking when the server offers TLS: pass
+        `plaintext_fallback` too, as `service.db.connection.open_connection` does.
         """
         if self.sslmode == "disable":
             return False
-        if not self.ssl:
-            # pg8000 then uses TLS when the server offers it, without checking the certificate.
-            return None
+        if self.plaintext_fallback and self.unix_sock is not None:
+            return False  # PostgreSQL offers no TLS on a Unix socket, and libpq asks for none
         cafile = None if self.sslrootcert in (None, "system") else self.sslrootcert
-        context = create_default_context(cafile=cafile)
-        # As in libpq, `require` with a root certificate given behaves like `verify-ca`.
-        if self.sslmode == "require" and cafile is None:
+        checks = self.sslmode in ("verify-ca", "verify-full") or (
+            # As in libpq, `require` with a root certificate given behaves like `verify-ca`.
+            self.sslmode == "require" and cafile is not None
+        )
+        if not checks:
+            # Not create_default_context: it reads the system's whole trust store (about 30 ms
+            # of every new connection, a cold start's included) for a context that never
+            # consults it. pg8000 does that itself when given no context.
+            context = SSLContext(PROTOCOL_TLS_CLIENT)
             context.check_hostname = False
             context.verify_mode = CERT_NONE
-        elif self.sslmode in ("require", "verify-ca"):
+            return context
+        context = create_default_context(cafile=cafile)
+        if self.sslmode != "verify-full":
             context.check_hostname = False
         return context
+
+    @property
+    def plaintext_fallback(self) -> bool:
+        """Whether a server that offers no TLS is spoken to in plain text (`allow`, `prefer`)."""
+        return self.sslmode in _SSL_OPTIONAL_MODES
 
 
 @dataclass(frozen=True)

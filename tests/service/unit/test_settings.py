@@ -17,6 +17,7 @@ from service.plumbing.settings import (
     SettingsError,
     parse_database_url,
 )
+from tests.service.support import tls
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -107,11 +108,36 @@ def test_database_url_with_an_unknown_sslmode_is_an_error_naming_it() -> None:
 
 
 def test_sslmode_require_encrypts_without_checking_the_certificate() -> None:
-    context = parse_database_url("postgresql://db.example/scorer?sslmode=require").ssl_context()
+    target = parse_database_url("postgresql://db.example/scorer?sslmode=require")
+    context = target.ssl_context()
 
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_NONE
     assert context.check_hostname is False
+    assert target.plaintext_fallback is False
+
+
+@pytest.mark.parametrize("mode", ["allow", "prefer", "require"])
+def test_a_context_that_checks_no_certificate_reads_no_trust_store(mode: str) -> None:
+    # Reading the system's trust store costs every new connection about 30 ms.
+    context = parse_database_url(f"postgresql://db.example/scorer?sslmode={mode}").ssl_context()
+
+    assert isinstance(context, ssl.SSLContext)
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+def test_sslmode_require_with_a_root_certificate_checks_the_chain(tmp_path: Path) -> None:
+    # libpq's rule: `require` with a root certificate given is `verify-ca`.
+    root = tls.self_signed(tmp_path).cert_file
+    target = parse_database_url(
+        f"postgresql://db.example/scorer?sslmode=require&sslrootcert={root}"
+    )
+    context = target.ssl_context()
+
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is False
+    assert context.cert_store_stats()["x509_ca"] == 1
 
 
 def test_sslmode_verify_ca_checks_the_chain_but_not_the_host_name() -> None:
@@ -136,10 +162,23 @@ def test_sslmode_disable_never_attempts_tls() -> None:
     assert target.ssl_context() is False
 
 
-def test_no_sslmode_lets_the_driver_use_tls_when_the_server_offers_it() -> None:
-    target = parse_database_url("postgresql://db.example/scorer")
+@pytest.mark.parametrize("query", ["", "?sslmode=prefer", "?sslmode=allow"])
+def test_no_sslmode_encrypts_when_the_server_offers_tls_and_falls_back_to_plain_text(
+    query: str,
+) -> None:
+    target = parse_database_url(f"postgresql://db.example/scorer{query}")
+    context = target.ssl_context()
 
-    assert target.ssl_context() is None
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_NONE
+    assert target.plaintext_fallback is True
+
+
+def test_no_sslmode_over_a_unix_socket_never_attempts_tls() -> None:
+    target = parse_database_url("postgresql://scorer@/scorer?host=/var/run/postgresql")
+
+    assert target.unix_sock is not None
+    assert target.ssl_context() is False
 
 
 def test_database_url_without_a_database_name_is_an_error_naming_it() -> None:
