@@ -44,7 +44,6 @@ class DatabaseTarget:
     user: str
     password: str | None
     unix_sock: str | None = None
-    ssl: bool = False
     sslmode: str = "prefer"
     sslrootcert: str | None = None
 
@@ -77,6 +76,11 @@ class DatabaseTarget:
         if self.sslmode != "verify-full":
             context.check_hostname = False
         return context
+
+    @property
+    def ssl(self) -> bool:
+        """Whether plain text is refused (`require`, `verify-ca`, `verify-full`)."""
+        return self.sslmode in _SSL_REQUIRED_MODES
 
     @property
     def plaintext_fallback(self) -> bool:
@@ -198,7 +202,6 @@ def parse_database_url(url: str) -> DatabaseTarget:
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password) if parts.password is not None else None,
         unix_sock=f"{socket_dir}/.s.PGSQL.{port}" if socket_dir else None,
-        ssl=sslmode in _SSL_REQUIRED_MODES,
         sslmode=sslmode,
         sslrootcert=query.get("sslrootcert") or None,
     )
