@@ -19,7 +19,6 @@ _TRUE_STRINGS = frozenset({"true", "on", "ok", "y", "yes", "1"})
 
 # libpq's sslmode values; the last three refuse an unencrypted connection.
 _SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
-_SSL_REQUIRED_MODES = frozenset({"require", "verify-ca", "verify-full"})
 _SSL_OPTIONAL_MODES = frozenset({"allow", "prefer"})
 
 # The reference's default trust list (api/scorer/settings/base.py).
@@ -76,11 +75,6 @@ class DatabaseTarget:
         if self.sslmode != "verify-full":
             context.check_hostname = False
         return context
-
-    @property
-    def ssl(self) -> bool:
-        """Whether plain text is refused (`require`, `verify-ca`, `verify-full`)."""
-        return self.sslmode in _SSL_REQUIRED_MODES
 
     @property
     def plaintext_fallback(self) -> bool:

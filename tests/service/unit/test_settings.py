@@ -85,21 +85,22 @@ def test_database_url_host_parameter_naming_a_host_overrides_the_url_host() -> N
 def test_database_url_without_sslmode_does_not_require_tls() -> None:
     target = parse_database_url("postgresql://db.example/scorer")
 
-    assert (target.ssl, target.sslmode) == (False, "prefer")
+    assert (target.plaintext_fallback, target.sslmode) == (True, "prefer")
 
 
 @pytest.mark.parametrize("mode", ["require", "verify-ca", "verify-full"])
 def test_database_url_sslmode_that_refuses_plain_text_requires_tls(mode: str) -> None:
     target = parse_database_url(f"postgresql://db.example/scorer?sslmode={mode}")
 
-    assert (target.ssl, target.sslmode) == (True, mode)
+    assert isinstance(target.ssl_context(), ssl.SSLContext)
+    assert (target.plaintext_fallback, target.sslmode) == (False, mode)
 
 
 @pytest.mark.parametrize("mode", ["disable", "allow", "prefer"])
 def test_database_url_sslmode_that_allows_plain_text_does_not_require_tls(mode: str) -> None:
     target = parse_database_url(f"postgresql://db.example/scorer?sslmode={mode}")
 
-    assert target.ssl is False
+    assert target.plaintext_fallback or target.ssl_context() is False
 
 
 def test_database_url_with_an_unknown_sslmode_is_an_error_naming_it() -> None:
