@@ -50,12 +50,20 @@ def row_of(row: list[Any] | None) -> ApiKeyRow | None:
     return ApiKeyRow(*row) if row else None
 
 
+# SKIP LOCKED: a request whose key another open transaction is migrating leaves the migration
+# to it (the stored value is the same) instead of waiting for the row. Waiting would hold
+# whatever this request had already locked, such as its passport, which the other request may
+# want next: the two would deadlock, and the request would fail for a write it can skip.
+# NO KEY UPDATE, the lock a plain UPDATE of this non-key column takes: FOR UPDATE would also
+# block the foreign-key checks (FOR KEY SHARE) of other requests' analytics rows for the key.
+_STORE_SHA256_SQL = (
+    "UPDATE account_accountapikey SET hashed_key_sha256 = :value WHERE id = ("
+    "SELECT id FROM account_accountapikey WHERE id = :id FOR NO KEY UPDATE SKIP LOCKED)"
+)
+
+
 def store_sha256(tx: Transaction, key_id: str, value: str) -> None:
-    tx.run(
-        "UPDATE account_accountapikey SET hashed_key_sha256 = :value WHERE id = :id",
-        value=value,
-        id=key_id,
-    )
+    tx.run(_STORE_SHA256_SQL, value=value, id=key_id)
 
 
 def embed_rate_limit(tx: Transaction, key_id: str) -> str | None:

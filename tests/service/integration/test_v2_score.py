@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from service.app import create_app
+from service.auth.api_key import sha256_form
+from service.db import api_keys
 from service.db.connection import Database
 from service.plumbing.settings import Settings
 from tests.service.support import scenario as sc
@@ -581,6 +584,44 @@ def test_pbkdf2_only_key_is_accepted_then_migrated_to_sha256(world: sc.Scenario)
 
     assert stored == "sha256$" + hashlib.sha256(world.api_key.key.encode()).hexdigest()
     assert world.score().status_code == 200
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def test_a_key_migration_in_flight_is_not_waited_for_nor_holds_up_the_analytics_row(
+    world: sc.Scenario, settings: Settings
+) -> None:
+    """The same key's first requests arriving together: one migrates the key, and the others
+    must not wait for its row, whether to migrate it themselves or to check their analytics
+    row's reference to it. Waiting while holding its passport, a request could deadlock with
+    the migrating one if that one scores the same address next."""
+    world.conn.run("UPDATE account_accountapikey SET hashed_key_sha256 = NULL")
+    migrating = Database(settings.database)
+    answered: list[int] = []
+    request = threading.Thread(target=lambda: answered.append(world.score().status_code))
+    try:
+        with pytest.raises(_RolledBack), migrating.transaction() as tx:
+            api_keys.store_sha256(tx, world.api_key.id, sha256_form(world.api_key.key))
+            request.start()
+            request.join(timeout=60)
+            waited = request.is_alive()
+            raise _RolledBack
+    finally:
+        request.join()
+        migrating.close()
+
+    assert not waited, "the request waited for the migrating transaction's lock on the key"
+    assert answered == [200]
+    assert [row["status_code"] for row in _key_rows(world.conn)] == [200]
+    # The migrating transaction rolled back, so the key is still unmigrated; the next request,
+    # with no one else on the row, migrates it.
+    assert world.conn.run("SELECT hashed_key_sha256 FROM account_accountapikey") == [[None]]
+    assert world.score().status_code == 200
+    assert world.conn.run("SELECT hashed_key_sha256 FROM account_accountapikey") == [
+        [sha256_form(world.api_key.key)]
+    ]
 
 
 def test_stored_sha256_mismatch_does_not_fall_back_to_pbkdf2(world: sc.Scenario) -> None:
