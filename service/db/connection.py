@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
 from ssl import SSLContext
@@ -20,7 +20,19 @@ import pg8000.native
 from opentelemetry import trace
 from pg8000.converters import make_params
 from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
-from pg8000.core import IDLE, IN_FAILED_TRANSACTION, NULL_BYTE, SYNC_MSG, Context
+from pg8000.core import (
+    BIND,
+    EXECUTE_MSG,
+    IDLE,
+    IN_FAILED_TRANSACTION,
+    NULL_BYTE,
+    PARSE,
+    SYNC_MSG,
+    Context,
+    H_pack,
+    i_pack,
+)
+from pg8000.core import _create_message as pg8000_message
 from pg8000.core import _flush as pg8000_flush
 from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
@@ -343,12 +355,20 @@ def _run_then_commit(
         conn.send_QUERY(prefix)
     for statement, params in statements:
         _send_execution(conn, statement, params)
-    conn.send_PARSE(NULL_BYTE, "COMMIT")
-    conn.send_BIND(NULL_BYTE, ())
-    conn.send_EXECUTE()
+    pg8000_write(conn._sock, _COMMIT_MESSAGES)
     pg8000_write(conn._sock, SYNC_MSG)
     pg8000_flush(conn._sock)
     _read_answers(conn, [Context(prefix), Context("COMMIT")] if prefix else [Context("COMMIT")])
+
+
+# pg8000's `send_BIND` and `send_EXECUTE` each add a Flush message, on which the server sends
+# what it has so far: three sends per statement instead of one at its Sync, and as many wake-ups
+# of a reader already waiting. The pipelines here build Bind and Execute without it.
+_COMMIT_MESSAGES = (
+    pg8000_message(PARSE, NULL_BYTE + b"COMMIT" + NULL_BYTE + H_pack(0))
+    + pg8000_message(BIND, NULL_BYTE + NULL_BYTE + H_pack(0) + H_pack(0) + H_pack(0))
+    + EXECUTE_MSG
+)
 
 
 def _send_execution(
@@ -356,10 +376,25 @@ def _send_execution(
     statement: pg8000.native.PreparedStatement,
     params: dict[str, Any],
 ) -> None:
-    """Bind and Execute of a prepared statement, as its `run` sends them, without the Sync."""
+    """Bind and Execute of a prepared statement, as its `run` sends them, without the Sync or
+    the Flush messages (above)."""
     values = make_params(conn.py_types, statement.make_vals(params))
-    conn.send_BIND(statement.name_bin, values)
-    conn.send_EXECUTE()
+    conn._send_message(BIND, _bind_body(statement.name_bin, values, conn._client_encoding))
+    pg8000_write(conn._sock, EXECUTE_MSG)
+
+
+def _bind_body(name_bin: bytes, values: Sequence[str | None], encoding: str) -> bytearray:
+    """A Bind of the unnamed portal to a prepared statement: parameters and results in text."""
+    body = bytearray(NULL_BYTE + name_bin + H_pack(0) + H_pack(len(values)))
+    for value in values:
+        if value is None:
+            body += i_pack(-1)
+        else:
+            data = value.encode(encoding)
+            body += i_pack(len(data))
+            body += data
+    body += H_pack(0)
+    return body
 
 
 def _read_answers(conn: pg8000.native.Connection, contexts: list[Context]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import falcon
 import falcon.testing
@@ -283,6 +284,72 @@ def test_statements_run_together_first_start_again_on_a_new_connection_after_a_d
 
     assert counted == [[1]]
     assert list_names(clean_db) == {"before", "after"}
+
+
+class RecordingStream:
+    """A connection's buffered stream that keeps every byte the client writes to the server."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.written = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.written += data
+        return self._stream.write(data)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class RecordingDatabase(Database):
+    """The real Database; its connections' outgoing messages are recorded once they are open."""
+
+    stream: RecordingStream
+
+    def _connect(self) -> pg8000.native.Connection:
+        conn = super()._connect()
+        self.stream = RecordingStream(conn._sock)
+        conn._sock = self.stream
+        return conn
+
+
+def message_types(written: bytes) -> list[str]:
+    """The type of every frontend message in `written` (each: type, length, body)."""
+    types, offset = [], 0
+    while offset < len(written):
+        types.append(chr(written[offset]))
+        offset += 1 + int.from_bytes(written[offset + 1 : offset + 5], "big")
+    return types
+
+
+def test_a_round_trip_asks_for_answers_only_at_its_syncs(
+    settings: Settings, clean_db: pg8000.native.Connection
+) -> None:
+    db = RecordingDatabase(settings.database)
+
+    def work(tx: Transaction, name: str) -> None:
+        tx.run_together((INSERT_LIST, {"name": name}), (COUNT_LISTS, {"name": name}))
+        tx.run_at_commit(INSERT_LIST_QUIETLY, pytest.fail, name=f"{name}, at commit")
+
+    try:
+        with db.transaction() as tx:
+            work(tx, "first")  # prepares the statements on this connection
+        db.stream.written.clear()
+        with db.transaction() as tx:
+            work(tx, "second")
+        sent = message_types(db.stream.written)
+    finally:
+        db.close()
+
+    # BEGIN as a simple query, then Bind, Execute and Sync per statement; the savepoint, the
+    # queued insert and COMMIT under one Sync. No Flush (H), on which the server would send each
+    # answer as it goes, in more pieces than the round trips.
+    assert sent == [
+        *("Q", "B", "E", "S", "B", "E", "S"),
+        *("Q", "B", "E", "P", "B", "E", "S"),
+    ]
+    assert tx.round_trips == 2
+    assert list_names(clean_db) >= {"second", "second, at commit"}
 
 
 # --- writes that travel with COMMIT ------------------------------------------------------------
