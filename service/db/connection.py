@@ -22,18 +22,23 @@ from pg8000.converters import make_params
 from pg8000.converters import timestamptz_in as pg8000_timestamptz_in
 from pg8000.core import (
     BIND,
+    COMMAND_COMPLETE,
+    EMPTY_QUERY_RESPONSE,
     EXECUTE_MSG,
     IDLE,
     IN_FAILED_TRANSACTION,
     NULL_BYTE,
     PARSE,
+    READY_FOR_QUERY,
     SYNC_MSG,
     Context,
     H_pack,
+    ci_unpack,
     i_pack,
 )
 from pg8000.core import _create_message as pg8000_message
 from pg8000.core import _flush as pg8000_flush
+from pg8000.core import _read as pg8000_read
 from pg8000.core import _write as pg8000_write
 from pg8000.exceptions import DatabaseError, InterfaceError
 from pg8000.native import TIMESTAMPTZ
@@ -199,9 +204,9 @@ class Transaction:
     ) -> list[list[list[Any]]]:
         prepared = [(self._prepared(sql), params) for sql, params in statements]
         self.round_trips += 1
-        prefix = "; ".join(self._pending)
+        commands = list(self._pending)
         self._pending.clear()
-        return _run_pipelined(self._conn, prefix, prepared)
+        return _run_pipelined(self._conn, commands, prepared)
 
     def run_at_commit(
         self, sql: str, on_failure: Callable[[DatabaseError], None], **params: Any
@@ -255,10 +260,10 @@ class Transaction:
         them failed (the transaction is then still open, failed, at their savepoint)."""
         prepared = [(self._prepared(sql), params) for sql, params, _ in queued]
         self.round_trips += 1
-        prefix = "; ".join(self._pending)
+        commands = list(self._pending)
         self._pending.clear()
         try:
-            _run_then_commit(self._conn, prefix, prepared)
+            _run_then_commit(self._conn, commands, prepared)
         except DatabaseError as exc:
             if self._conn._transaction_status == IN_FAILED_TRANSACTION:
                 return exc
@@ -318,59 +323,62 @@ class Transaction:
 
 def _run_pipelined(
     conn: pg8000.native.Connection,
-    prefix: str,
+    commands: list[str],
     statements: list[tuple[pg8000.native.PreparedStatement, dict[str, Any]]],
+    *,
+    then: tuple[str, ...] = (),
 ) -> list[list[list[Any]]]:
-    """Sends `prefix` (transaction control, as a simple query; may be empty) and the prepared
-    statements in one write, then reads every answer: one round trip instead of several.
+    """Sends `commands` (transaction control: START TRANSACTION, SAVEPOINTs; may be empty), the
+    prepared statements and the commands `then` in one write under one Sync, then reads every
+    answer and returns the statements' rows: one round trip instead of several, which the
+    server answers in one send (see `_send_execution`). Each statement still runs after the one
+    before it; after an error the server skips everything up to the Sync, so the first error is
+    the one raised.
 
     pg8000 has no pipelining of its own; this is its PreparedStatement.run, once per statement,
-    each with its own Sync, after the simple query's message, built from the same pinned
-    pg8000's protocol helpers (the service's tests run every scoring request through it).
+    built from the same pinned pg8000's protocol helpers (the service's tests run every scoring
+    request through it).
     """
-    if prefix:
-        conn.send_QUERY(prefix)
-    contexts = [Context(prefix)] if prefix else []
+    contexts = _send_commands(conn, commands)
     for statement, params in statements:
         _send_execution(conn, statement, params)
-        pg8000_write(conn._sock, SYNC_MSG)
         contexts.append(
             Context(statement.statement, columns=statement.cols, input_funcs=statement.input_funcs)
         )
+    contexts += _send_commands(conn, then)
+    pg8000_write(conn._sock, SYNC_MSG)
     pg8000_flush(conn._sock)
     _read_answers(conn, contexts)
-    return [context.rows for context in contexts[1 if prefix else 0 :]]
+    return [context.rows for context in contexts[len(commands) : len(commands) + len(statements)]]
 
 
 def _run_then_commit(
     conn: pg8000.native.Connection,
-    prefix: str,
+    commands: list[str],
     statements: list[tuple[pg8000.native.PreparedStatement, dict[str, Any]]],
 ) -> None:
-    """Sends `prefix` (as `_run_pipelined` does), the prepared statements and COMMIT in one
-    write, under a single Sync: after an error the server discards every message up to the Sync,
-    COMMIT included, and an explicit transaction stays open in the failed state. Raises the first
-    error; the statements' rows are not read."""
-    if prefix:
-        conn.send_QUERY(prefix)
-    for statement, params in statements:
-        _send_execution(conn, statement, params)
-    pg8000_write(conn._sock, _COMMIT_MESSAGES)
-    pg8000_write(conn._sock, SYNC_MSG)
-    pg8000_flush(conn._sock)
-    _read_answers(conn, [Context(prefix), Context("COMMIT")] if prefix else [Context("COMMIT")])
+    """`_run_pipelined` with COMMIT under the same Sync: after an error the server skips COMMIT
+    too, and an explicit transaction stays open in the failed state. Raises the first error."""
+    _run_pipelined(conn, commands, statements, then=("COMMIT",))
+
+
+# A Bind of the unnamed portal to the unnamed statement, without parameters.
+_BIND_UNNAMED = pg8000_message(BIND, NULL_BYTE + NULL_BYTE + H_pack(0) + H_pack(0) + H_pack(0))
+
+
+def _send_commands(conn: pg8000.native.Connection, commands: Sequence[str]) -> list[Context]:
+    """Parse, Bind and Execute of each command as the unnamed statement. A simple query would
+    end with a ReadyForQuery of its own, which the server sends at once, ahead of the answers
+    to the statements after it."""
+    for command in commands:
+        parse = NULL_BYTE + command.encode(conn._client_encoding) + NULL_BYTE + H_pack(0)
+        pg8000_write(conn._sock, pg8000_message(PARSE, parse) + _BIND_UNNAMED + EXECUTE_MSG)
+    return [Context(command) for command in commands]
 
 
 # pg8000's `send_BIND` and `send_EXECUTE` each add a Flush message, on which the server sends
-# what it has so far: three sends per statement instead of one at its Sync, and as many wake-ups
-# of a reader already waiting. The pipelines here build Bind and Execute without it.
-_COMMIT_MESSAGES = (
-    pg8000_message(PARSE, NULL_BYTE + b"COMMIT" + NULL_BYTE + H_pack(0))
-    + pg8000_message(BIND, NULL_BYTE + NULL_BYTE + H_pack(0) + H_pack(0) + H_pack(0))
-    + EXECUTE_MSG
-)
-
-
+# what it has so far: three sends per statement instead of one at the Sync, and as many
+# wake-ups of a reader already waiting. The pipelines here build Bind and Execute without it.
 def _send_execution(
     conn: pg8000.native.Connection,
     statement: pg8000.native.PreparedStatement,
@@ -397,17 +405,25 @@ def _bind_body(name_bin: bytes, values: Sequence[str | None], encoding: str) -> 
     return body
 
 
+# What ends the answer to one command or statement of a pipeline.
+_ANSWER_ENDS = frozenset((COMMAND_COMPLETE, EMPTY_QUERY_RESPONSE))
+
+
 def _read_answers(conn: pg8000.native.Connection, contexts: list[Context]) -> None:
-    """Reads every answer to the end before anything is raised, so the connection stays in step
-    with the server; raises the first error, the one that explains the others."""
-    first_error: Exception | None = None
+    """Reads the answers to one Sync, each to its context, up to ReadyForQuery, and only then
+    raises the first error, so the connection stays in step with the server. pg8000's
+    `handle_messages` reads one context's; here the contexts follow one another."""
+    handlers = conn.message_types
+    index, last = 0, len(contexts) - 1
+    code = None
+    while code != READY_FOR_QUERY:
+        code, length = ci_unpack(pg8000_read(conn._sock, 5))
+        handlers[code](pg8000_read(conn._sock, length - 4), contexts[min(index, last)])
+        if code in _ANSWER_ENDS:
+            index += 1
     for context in contexts:
-        try:
-            conn.handle_messages(context)
-        except DatabaseError as exc:
-            first_error = first_error or exc
-    if first_error is not None:
-        raise first_error
+        if context.error is not None:
+            raise context.error
 
 
 def open_connection(
