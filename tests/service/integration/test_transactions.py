@@ -253,6 +253,19 @@ def test_statements_run_together_in_order_in_one_round_trip(
     assert list_names(clean_db) == {"first", "second"}
 
 
+def test_statements_run_together_each_get_their_own_rows(db: Database) -> None:
+    series = "SELECT generate_series(1, CAST(:n AS integer))"
+    with db.transaction() as tx:
+        for _ in range(2):  # the first time prepares them; the second sends them together
+            many, empty, counted = tx.run_together(
+                (series, {"n": 3}),
+                (series, {"n": 0}),
+                (COUNT_LISTS, {"name": "nothing"}),
+            )
+
+    assert (many, empty, counted) == ([[1], [2], [3]], [], [[0]])
+
+
 def test_the_first_failure_of_statements_run_together_is_raised_and_nothing_is_kept(
     db: Database, clean_db: pg8000.native.Connection
 ) -> None:
