@@ -372,7 +372,8 @@ def _send_commands(conn: pg8000.native.Connection, commands: Sequence[str]) -> l
     to the statements after it."""
     for command in commands:
         parse = NULL_BYTE + command.encode(conn._client_encoding) + NULL_BYTE + H_pack(0)
-        pg8000_write(conn._sock, pg8000_message(PARSE, parse) + _BIND_UNNAMED + EXECUTE_MSG)
+        conn._send_message(PARSE, parse)
+        pg8000_write(conn._sock, _BIND_UNNAMED + EXECUTE_MSG)
     return [Context(command) for command in commands]
 
 
