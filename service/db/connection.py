@@ -191,6 +191,8 @@ class Transaction:
         each one's rows. Each still sees what the ones before it did (its own snapshot, taken
         when it starts); when one fails, the transaction is aborted and that error is raised.
         """
+        if not statements:  # nothing to wait for: queued transaction control stays queued
+            return []
         if self._statements is None or any(
             sql.startswith(_UNPREPARED_PREFIXES) for sql, _ in statements
         ):

@@ -266,6 +266,20 @@ def test_statements_run_together_each_get_their_own_rows(db: Database) -> None:
     assert (many, empty, counted) == ([[1], [2], [3]], [], [[0]])
 
 
+def test_running_no_statements_together_sends_nothing_and_the_transaction_goes_on(
+    db: Database, clean_db: pg8000.native.Connection
+) -> None:
+    with db.transaction() as tx:
+        assert tx.run_together() == []  # START TRANSACTION still queued
+        tx.run(INSERT_LIST, name="kept")
+        before = tx.round_trips
+        assert tx.run_together() == []  # nothing queued at all
+        assert tx.round_trips == before
+        assert tx.run_together((COUNT_LISTS, {"name": "kept"})) == [[[1]]]
+
+    assert list_names(clean_db) == {"kept"}
+
+
 def test_the_first_failure_of_statements_run_together_is_raised_and_nothing_is_kept(
     db: Database, clean_db: pg8000.native.Connection
 ) -> None:
